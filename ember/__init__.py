@@ -1,0 +1,153 @@
+"""ember: PyTorch's tensor, autograd and ``nn.Module`` world, in pure Python on NumPy.
+
+``import ember as torch`` and a PyTorch program runs unchanged. See README.md for the design.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _dtype
+from ._device import device
+from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
+                     finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
+                     int, int8, int16, int32, int64, long, promote_types, set_default_dtype,
+                     short, uint8, uint16, uint32, uint64)  # fmt: skip
+from ._tensor import Size, Tensor, typename
+from ._tensor_str import get_printoptions, set_printoptions
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)  # fmt: skip
+from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E501
+from ._factory import *  # noqa: F403
+from ._ops.elementwise import *  # noqa: F403
+from ._ops.reduction import *  # noqa: F403
+from ._ops.shape import *  # noqa: F403
+from ._ops.indexing import *  # noqa: F403
+from ._ops.linalg import *  # noqa: F403
+from ._ops.activation import log_softmax, softmax
+from . import _ops, autograd, return_types
+from ._ops.reduction import all, any, max, min, sum  # noqa: A004 - torch's names
+
+__version__ = "0.1.0"
+__all__ = ["Tensor", "Size", "device", "dtype", "no_grad", "enable_grad", "set_grad_enabled",
+           "inference_mode", "manual_seed", "Generator", "autograd", "nn", "optim", "utils",
+           "save", "load", "cuda"]  # fmt: skip
+
+
+class _Layout:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+strided = _Layout("strided")
+sparse_coo = _Layout("sparse_coo")
+
+
+class _MemoryFormat:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+contiguous_format = _MemoryFormat("contiguous_format")
+channels_last = _MemoryFormat("channels_last")
+preserve_format = _MemoryFormat("preserve_format")
+
+
+def is_tensor(obj: Any) -> bool:
+    """True for ember tensors (and Parameters)."""
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    """True for floating-point tensors."""
+    return input.dtype.is_floating_point
+
+
+def is_complex(input: Tensor) -> bool:
+    """True for complex tensors."""
+    return input.dtype.is_complex
+
+
+def numel(input: Tensor) -> int:
+    """Number of elements."""
+    return input.numel()
+
+
+def clone(input: Tensor, *, memory_format: Any = None) -> Tensor:
+    """A copy that stays in the graph."""
+    return input.clone()
+
+
+def detach(input: Tensor) -> Tensor:
+    """``input.detach()``."""
+    return input.detach()
+
+
+def result_type(tensor1: Any, tensor2: Any) -> dtype:
+    """The dtype an op on these two operands returns."""
+    return _dtype.result_type(tensor1, tensor2)
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """Whether torch allows casting ``from_`` to ``to`` in in-place ops."""
+    return from_._cat <= to._cat
+
+
+def get_num_threads() -> int:
+    """Threads NumPy's BLAS may use (reported, not controlled)."""
+    import os  # noqa: PLC0415
+
+    return os.cpu_count() or 1
+
+
+def set_num_threads(n: int) -> None:
+    """Accepted for compatibility (BLAS threads are set by environment variables)."""
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted for compatibility: ember's CPU ops are deterministic."""
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return False
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted for compatibility (TF32 on CUDA is controlled by ``backends.cuda.matmul``)."""
+
+
+def get_float32_matmul_precision() -> str:
+    return "highest"
+
+
+def _lazy(name: str) -> Any:
+    import importlib  # noqa: PLC0415
+
+    mod = importlib.import_module(f"{__name__}.{name}")
+    globals()[name] = mod
+    return mod
+
+
+_LAZY_MODULES = {"nn", "optim", "utils", "cuda", "serialization", "backends", "amp",
+                 "accelerator", "distributed", "onnx", "testing", "linalg", "special", "fft",
+                 "sparse", "jit", "hub", "func", "library", "compiler", "mps", "overrides",
+                 "types", "random"}  # fmt: skip
+_LAZY_ATTRS = {"save": ("serialization", "save"), "load": ("serialization", "load")}
+
+
+def __getattr__(name: str) -> Any:
+    # Sub-packages load on first use so that `import ember` stays fast.
+    if name in _LAZY_MODULES:
+        return _lazy(name)
+    if name in _LAZY_ATTRS:
+        mod, attr = _LAZY_ATTRS[name]
+        value = getattr(_lazy(mod), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'ember' has no attribute '{name}'")

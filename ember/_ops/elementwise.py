@@ -1,0 +1,856 @@
+"""Elementwise ops: arithmetic with torch's type promotion, unary math, comparisons, ``where``.
+
+Binary ops take ``(a, b)`` Tensors, or ``(a, None, scalar=s)`` for a Python scalar operand: the
+scalar then shows as a ``None`` edge in ``next_functions``, as in torch.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .._dtype import default_for_category, get_default_dtype, result_type, scalar_category
+from .._tensor import Tensor, _wrap
+from ..autograd.function import Op
+from .shape import sum_to
+
+__all__ = [
+    "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
+    "neg", "negative", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
+    "abs", "absolute", "sign", "sgn", "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan",
+    "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "relu", "erf", "erfc",
+    "erfinv", "square", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "fmax",
+    "fmin", "where", "lerp", "floor", "ceil", "round", "trunc", "frac", "eq", "ne", "lt", "le",
+    "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+    "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal",
+    "nan_to_num", "addcmul", "addcdiv", "rsub", "signbit", "hypot", "xlogy", "logaddexp",
+    "copysign", "deg2rad", "rad2deg", "float_power", "heaviside",
+]  # fmt: skip
+
+
+# --- promotion --------------------------------------------------------------------------------
+
+
+def _promote(a: Any, b: Any) -> tuple[Any, Any, Any]:
+    """Cast two operands (Tensor or scalar) to torch's result dtype; scalars stay scalars."""
+    if isinstance(b, Tensor):
+        if not isinstance(a, Tensor):
+            b2, a2, s = _promote(b, a)
+            return a2, b2, s
+        if a._array.dtype == b._array.dtype:
+            return a, b, None
+        rt = result_type(a, b)
+        return (a if a.dtype is rt else a.to(rt)), (b if b.dtype is rt else b.to(rt)), None
+    if not isinstance(a, Tensor):
+        raise TypeError(f"expected a Tensor operand, got {type(a).__name__} and {type(b).__name__}")
+    if isinstance(b, np.ndarray | np.generic) and np.ndim(b):
+        return _promote(a, _wrap(np.asarray(b)))
+    cat = scalar_category(b)
+    if cat > a.dtype._cat:
+        a = a.to(default_for_category(cat) if cat != 2 or a.dtype._cat < 2 else get_default_dtype())
+    return a, None, b
+
+
+def _arr(b: Tensor | None, s: Any) -> Any:
+    return s if b is None else b._array
+
+
+# --- arithmetic -------------------------------------------------------------------------------
+
+
+class Add(Op):
+    inplace_needs_copy = False
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None, alpha: Any = 1) -> Any:
+        ctx.shapes = (a.shape, b.shape if b is not None else None)
+        ctx.alpha = alpha
+        y = _arr(b, scalar)
+        return a._array + (y if alpha == 1 else y * alpha)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        sa, sb = ctx.shapes
+        ga, gb = ctx.needs_input_grad
+        gb_ = None
+        if gb:
+            gb_ = sum_to(grad if ctx.alpha == 1 else grad * ctx.alpha, sb)
+        return (sum_to(grad, sa) if ga else None), gb_
+
+
+class Sub(Op):
+    inplace_needs_copy = False
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None, alpha: Any = 1) -> Any:
+        ctx.shapes = (a.shape, b.shape if b is not None else None)
+        ctx.alpha = alpha
+        y = _arr(b, scalar)
+        return a._array - (y if alpha == 1 else y * alpha)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        sa, sb = ctx.shapes
+        ga, gb = ctx.needs_input_grad
+        return (sum_to(grad, sa) if ga else None), (sum_to(-grad * ctx.alpha if ctx.alpha != 1 else -grad, sb) if gb else None)  # noqa: E501
+
+
+class Rsub(Op, node_name="RsubBackward1"):
+    """``scalar - a``."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, scalar: Any = 0, alpha: Any = 1) -> Any:
+        ctx.alpha = alpha
+        return scalar - a._array * alpha if alpha != 1 else scalar - a._array
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return -grad * ctx.alpha if ctx.alpha != 1 else -grad
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None) -> Any:
+        if ctx.recording:
+            ctx.save_for_backward(a, b)
+            ctx.scalar = scalar
+        return a._array * _arr(b, scalar)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        a, b = ctx.saved_tensors
+        ga, gb = ctx.needs_input_grad
+        if b is None:
+            return grad * ctx.scalar, None
+        # d(a*b)/da = b: broadcasting in forward becomes a sum in backward
+        return (sum_to(grad * b, a.shape) if ga else None), (sum_to(grad * a, b.shape) if gb else None)
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None, rounding_mode: Any = None) -> Any:  # noqa: E501
+        if ctx.recording:
+            ctx.save_for_backward(a, b)
+            ctx.scalar = scalar
+        y = _arr(b, scalar)
+        if rounding_mode is None:
+            return a._array / y
+        if rounding_mode == "floor":
+            return a._array // y
+        if rounding_mode == "trunc":
+            q = a._array / y
+            return np.trunc(q).astype(a._array.dtype, copy=False) if a._array.dtype.kind in "iu" else np.trunc(q)  # noqa: E501
+        raise RuntimeError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'"  # noqa: E501
+        )
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        a, b = ctx.saved_tensors
+        ga, gb = ctx.needs_input_grad
+        if b is None:
+            return grad / ctx.scalar, None
+        return (
+            sum_to(grad / b, a.shape) if ga else None,
+            sum_to(-grad * a / (b * b), b.shape) if gb else None,
+        )
+
+
+class Neg(Op):
+    inplace_needs_copy = False
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Any:
+        return -a._array
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return -grad
+
+
+class Pow(Op):
+    """``a ** exponent`` for a scalar exponent."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, exponent: Any = 1) -> Any:
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        x = a._array
+        if exponent == 2:
+            return x * x
+        if exponent == 0.5:
+            return np.sqrt(x) if type(x) is np.ndarray else x**0.5
+        out = x**exponent
+        if x.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        (a,) = ctx.saved_tensors
+        p = ctx.exponent
+        if p == 0:
+            return grad * 0
+        if p == 2:
+            return grad * (a * 2)
+        return grad * (a ** (p - 1) * p)
+
+
+class PowTensor(Op, node_name="PowBackward1"):
+    """``a ** b`` with a Tensor exponent."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor) -> Any:
+        ctx.save_for_backward(a, b)
+        return a._array ** b._array
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        a, b = ctx.saved_tensors
+        ga, gb = ctx.needs_input_grad
+        out = ctx.output
+        grad_a = sum_to(grad * b * a ** (b - 1), a.shape) if ga else None
+        # torch: where a == 0 the log term is taken as 0 (so 0 ** b has a finite gradient)
+        grad_b = sum_to(grad * out * where(a == 0, a.new_zeros(()), log(a.abs())), b.shape) if gb else None
+        return grad_a, grad_b
+
+
+class RpowScalar(Op, node_name="PowBackward2"):
+    """``scalar ** b``."""
+
+    save_output = True
+
+    @staticmethod
+    def forward(ctx: Any, b: Tensor, base: Any = 1) -> Any:
+        ctx.base = base
+        return np.asarray(base, dtype=b._array.dtype) ** b._array
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return grad * ctx.output * math.log(ctx.base) if ctx.base > 0 else grad * 0
+
+
+def _binary(op: type[Op], a: Any, b: Any, **kw: Any) -> Tensor:
+    a, b, s = _promote(a, b)
+    if b is None:
+        return op.apply(a, None, scalar=s, **kw)
+    return op.apply(a, b, **kw)
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    r"""``input + alpha * other``, with broadcasting and torch's type promotion."""
+    return _out(_binary(Add, input, other, alpha=alpha), out)
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
+    r"""``input - alpha * other``."""
+    if isinstance(input, Tensor) and input.dtype._cat == 0 and isinstance(other, Tensor) and other.dtype._cat == 0:  # noqa: E501
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+            "`logical_xor()` operator instead."
+        )
+    return _out(_binary(Sub, input, other, alpha=alpha), out)
+
+
+def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
+    """``other - alpha * input``."""
+    if isinstance(other, Tensor):
+        return sub(other, input, alpha=alpha)
+    a, _, s = _promote(input, other)
+    return Rsub.apply(a, scalar=s, alpha=alpha)
+
+
+def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    r"""``input * other``, elementwise with broadcasting."""
+    return _out(_binary(Mul, input, other), out)
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:  # noqa: E501
+    r"""``input / other``; true division unless ``rounding_mode`` is ``'trunc'`` or ``'floor'``."""
+    if rounding_mode is None:
+        # torch: true division of integers gives the default float dtype
+        if isinstance(input, Tensor) and input.dtype._cat < 2 and (not isinstance(other, Tensor) or other.dtype._cat < 2) and scalar_or_cat(other) < 2:  # noqa: E501
+            input = input.to(get_default_dtype())
+    return _out(_binary(Div, input, other, rounding_mode=rounding_mode), out)
+
+
+def scalar_or_cat(x: Any) -> int:
+    return x.dtype._cat if isinstance(x, Tensor) else scalar_category(x)
+
+
+true_divide = div
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    """``input // other`` (rounds toward negative infinity, as torch does since 1.13)."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    """Python-style modulus (the sign follows the divisor)."""
+    a, b, s = _promote(input, other)
+    return _nodiff(np.mod(a._array, _arr(b, s)), a) if not a.requires_grad else a - floor_divide(a, other) * other  # noqa: E501
+
+
+def fmod(input: Any, other: Any) -> Tensor:
+    """C-style modulus (the sign follows the dividend)."""
+    a, b, s = _promote(input, other)
+    return a - div(a, other, rounding_mode="trunc") * other if a.requires_grad else _nodiff(np.fmod(a._array, _arr(b, s)), a)  # noqa: E501
+
+
+def pow(input: Any, exponent: Any) -> Tensor:
+    r"""``input ** exponent`` (either may be a Tensor)."""
+    if not isinstance(input, Tensor):
+        b = exponent
+        if b.dtype._cat < scalar_category(input):
+            b = b.to(default_for_category(scalar_category(input)))
+        return RpowScalar.apply(b, base=input)
+    if isinstance(exponent, Tensor):
+        a, b, _ = _promote(input, exponent)
+        return PowTensor.apply(a, b)
+    a, _, s = _promote(input, exponent)
+    return Pow.apply(a, exponent=s)
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """``pow`` computed in float64."""
+    from .._dtype import float64  # noqa: PLC0415
+
+    x = input.to(float64) if isinstance(input, Tensor) else input
+    e = exponent.to(float64) if isinstance(exponent, Tensor) else exponent
+    return pow(x, e)
+
+
+def _out(result: Tensor, out: Tensor | None) -> Tensor:
+    if out is None:
+        return result
+    from ..autograd.grad_mode import no_grad  # noqa: PLC0415
+
+    if out.shape != result.shape:
+        out.resize_(result.shape)
+    with no_grad():
+        out.copy_(result)
+    return out
+
+
+def _nodiff(array: Any, like: Tensor | None = None) -> Tensor:
+    """A result that carries no gradient (comparisons, integer ops)."""
+    if isinstance(array, np.generic):
+        array = np.asarray(array)
+    return _wrap(array)
+
+
+# --- unary math -------------------------------------------------------------------------------
+
+
+def _float_in(x: Tensor) -> Tensor:
+    # torch: math functions on integer tensors compute in the default float dtype
+    return x if x.dtype._cat >= 2 else x.to(get_default_dtype())
+
+
+def _unary_op(name: str, fwd: Any, bwd: Any, save_output: bool = False, float_only: bool = True,
+              node_name: str | None = None) -> Any:  # fmt: skip
+    """Build an ``Op`` class and its public function from a forward and a backward formula."""
+
+    def forward(ctx: Any, a: Tensor) -> Any:
+        if not save_output and ctx.recording:
+            ctx.save_for_backward(a)
+        return fwd(a._array)
+
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        if save_output:
+            return bwd(grad, None, ctx.output)
+        (a,) = ctx.saved_tensors
+        return bwd(grad, a, None)
+
+    cls_name = name[0].upper() + name[1:]
+    op = type(cls_name, (Op,), {
+        "forward": staticmethod(forward), "backward": staticmethod(backward),
+        "save_output": save_output, "inplace_needs_copy": not save_output, "__module__": __name__,
+        "__doc__": f"Elementwise ``{name}``.",
+    }, node_name=node_name)  # fmt: skip
+
+    def fn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+        x = _float_in(input) if float_only else input
+        return _out(op.apply(x), out)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` of ``input``."
+    fn._op = op  # type: ignore[attr-defined]
+    return op, fn
+
+
+def _erf(x: Any) -> Any:
+    from .special import erf_array  # noqa: PLC0415
+
+    return erf_array(x)
+
+
+def _erfinv(x: Any) -> Any:
+    from .special import erfinv_array  # noqa: PLC0415
+
+    return erfinv_array(x)
+
+
+_SQRT_PI = math.sqrt(math.pi)
+
+Exp, exp = _unary_op("exp", np.exp, lambda g, a, y: g * y, save_output=True)
+Exp2, exp2 = _unary_op("exp2", np.exp2, lambda g, a, y: g * y * math.log(2.0), save_output=True)
+Log, log = _unary_op("log", np.log, lambda g, a, y: g / a)
+Log2, log2 = _unary_op("log2", np.log2, lambda g, a, y: g / (a * math.log(2.0)))
+Log10, log10 = _unary_op("log10", np.log10, lambda g, a, y: g / (a * math.log(10.0)))
+Log1p, log1p = _unary_op("log1p", np.log1p, lambda g, a, y: g / (a + 1))
+Expm1, expm1 = _unary_op("expm1", np.expm1, lambda g, a, y: g * (y + 1), save_output=True)
+Sqrt, sqrt = _unary_op("sqrt", np.sqrt, lambda g, a, y: g / (y * 2), save_output=True)
+Rsqrt, rsqrt = _unary_op("rsqrt", lambda x: 1 / np.sqrt(x), lambda g, a, y: g * y**3 * -0.5, save_output=True)  # noqa: E501
+Sin, sin = _unary_op("sin", np.sin, lambda g, a, y: g * cos(a))
+Cos, cos = _unary_op("cos", np.cos, lambda g, a, y: -g * sin(a))
+Tan, tan = _unary_op("tan", np.tan, lambda g, a, y: g * (y * y + 1), save_output=True)
+Asin, asin = _unary_op("asin", np.arcsin, lambda g, a, y: g * rsqrt(1 - a * a))
+Acos, acos = _unary_op("acos", np.arccos, lambda g, a, y: -g * rsqrt(1 - a * a))
+Atan, atan = _unary_op("atan", np.arctan, lambda g, a, y: g / (a * a + 1))
+Sinh, sinh = _unary_op("sinh", np.sinh, lambda g, a, y: g * cosh(a))
+Cosh, cosh = _unary_op("cosh", np.cosh, lambda g, a, y: g * sinh(a))
+Tanh, tanh = _unary_op("tanh", np.tanh, lambda g, a, y: g * (1 - y * y), save_output=True)
+Asinh, asinh = _unary_op("asinh", np.arcsinh, lambda g, a, y: g * rsqrt(a * a + 1))
+Acosh, acosh = _unary_op("acosh", np.arccosh, lambda g, a, y: g * rsqrt(a * a - 1))
+Atanh, atanh = _unary_op("atanh", np.arctanh, lambda g, a, y: g / (1 - a * a))
+Erf, erf = _unary_op("erf", _erf, lambda g, a, y: g * exp(-a * a) * (2 / _SQRT_PI))
+Erfc, erfc = _unary_op("erfc", lambda x: 1 - _erf(x), lambda g, a, y: -g * exp(-a * a) * (2 / _SQRT_PI))  # noqa: E501
+Erfinv, erfinv = _unary_op("erfinv", _erfinv, lambda g, a, y: g * exp(y * y) * (_SQRT_PI / 2), save_output=True)  # noqa: E501
+Reciprocal, reciprocal = _unary_op("reciprocal", lambda x: 1 / x, lambda g, a, y: -g * y * y, save_output=True)  # noqa: E501
+
+
+def _sigmoid(x: Any) -> Any:
+    # perf: one pass, and no overflow warning for large negative x
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x)) if type(x) is not np.ndarray else np.reciprocal(np.exp(-x) + 1)  # noqa: E501
+
+
+Sigmoid, sigmoid = _unary_op("sigmoid", lambda x: _sigmoid(x).astype(x.dtype, copy=False), lambda g, a, y: g * y * (1 - y), save_output=True)  # noqa: E501
+
+
+class Relu(Op):
+    save_output = True
+    inplace_needs_copy = False
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Any:
+        x = a._array
+        return np.maximum(x, 0) if type(x) is np.ndarray else x * (x > 0)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return grad * (ctx.output > 0)
+
+
+def relu(input: Tensor) -> Tensor:
+    """``max(input, 0)`` elementwise."""
+    return Relu.apply(input)
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Any:
+        ctx.save_for_backward(a)
+        return np.abs(a._array)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        (a,) = ctx.saved_tensors
+        return grad * sign(a)
+
+
+def abs(input: Tensor, *, out: Tensor | None = None) -> Tensor:
+    """Absolute value, elementwise."""
+    return _out(Abs.apply(input), out)
+
+
+absolute = abs
+
+
+def neg(input: Tensor) -> Tensor:
+    """``-input``."""
+    if input.dtype._cat == 0:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    return Neg.apply(input)
+
+
+negative = neg
+
+
+def square(input: Tensor) -> Tensor:
+    """``input * input``."""
+    return pow(input, 2)
+
+
+def sign(input: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (no gradient flows through it)."""
+    return _nodiff(np.sign(input._array))
+
+
+sgn = sign
+
+
+def signbit(input: Tensor) -> Tensor:
+    """True where the sign bit is set."""
+    return _nodiff(np.signbit(input._array))
+
+
+def _rounding(name: str, f: Any) -> Any:
+    class _R(Op):
+        @staticmethod
+        def forward(ctx: Any, a: Tensor) -> Any:
+            return f(a._array)
+
+        @staticmethod
+        def backward(ctx: Any, grad: Tensor) -> Any:
+            return grad * 0
+
+    _R.__name__ = _R.__qualname__ = name[0].upper() + name[1:]
+    _R._node_cls.__name__ = f"{_R.__name__}Backward0"
+
+    def fn(input: Tensor, **kw: Any) -> Tensor:
+        if input.dtype._cat < 2:
+            return input.clone()
+        if kw.get("decimals"):
+            d = kw["decimals"]
+            return _nodiff(np.round(input._array, d))
+        return _R.apply(input)
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise ``{name}``."
+    return fn
+
+
+floor = _rounding("floor", np.floor)
+ceil = _rounding("ceil", np.ceil)
+round = _rounding("round", np.round)  # noqa: A001 - torch's name; numpy rounds half to even as torch does
+trunc = _rounding("trunc", np.trunc)
+
+
+def frac(input: Tensor) -> Tensor:
+    """``input - trunc(input)``."""
+    return input - trunc(input).detach()
+
+
+class Clamp(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, min: Any = None, max: Any = None) -> Any:  # noqa: A002
+        x = a._array
+        if ctx.recording:
+            lo = x >= min if min is not None else True
+            hi = x <= max if max is not None else True
+            ctx.mask = lo & hi
+        if min is not None and max is not None:
+            return np.clip(x, min, max) if type(x) is np.ndarray else x.clip(min, max)
+        if min is not None:
+            return np.maximum(x, min) if type(x) is np.ndarray else x.clip(min, None)
+        return np.minimum(x, max) if type(x) is np.ndarray else x.clip(None, max)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return grad * _wrap(ctx.mask) if ctx.mask is not True else grad
+
+
+def clamp(input: Tensor, min: Any = None, max: Any = None, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    r"""Clamp every element into ``[min, max]``; either bound may be a Tensor."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        r = input
+        if min is not None:
+            r = maximum(r, min if isinstance(min, Tensor) else input.new_tensor(min))
+        if max is not None:
+            r = minimum(r, max if isinstance(max, Tensor) else input.new_tensor(max))
+        return _out(r, out)
+    x = input
+    if (isinstance(min, float) or isinstance(max, float)) and x.dtype._cat < 2:
+        x = x.to(get_default_dtype())
+    return _out(Clamp.apply(x, min=min, max=max), out)
+
+
+clip = clamp
+
+
+def clamp_min(input: Tensor, min: Any) -> Tensor:  # noqa: A002
+    """``clamp(input, min=min)``."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input: Tensor, max: Any) -> Tensor:  # noqa: A002
+    """``clamp(input, max=max)``."""
+    return clamp(input, max=max)
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx: Any, cond: Tensor, a: Tensor, b: Tensor) -> Any:
+        c = cond._array
+        if ctx.recording:
+            ctx.cond = cond
+            ctx.shapes = (a.shape, b.shape)
+        return (np.where if type(c) is np.ndarray else _xp(c).where)(c, a._array, b._array)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any, Any]:
+        _, ga, gb = ctx.needs_input_grad
+        z = grad.new_zeros(())
+        c = ctx.cond
+        return (
+            None,
+            sum_to(where(c, grad, z), ctx.shapes[0]) if ga else None,
+            sum_to(where(c, z, grad), ctx.shapes[1]) if gb else None,
+        )
+
+
+def _xp(a: Any) -> Any:
+    from .._device import array_namespace  # noqa: PLC0415
+
+    return array_namespace(a)
+
+
+def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
+    r"""Elements of ``input`` where ``condition`` holds, else of ``other``; one argument gives ``nonzero(as_tuple=True)``."""  # noqa: E501
+    if input is None and other is None:
+        from .indexing import nonzero  # noqa: PLC0415
+
+        return nonzero(condition, as_tuple=True)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        raise TypeError("where(): expected a Tensor for input or other")
+    if condition.dtype._cat != 0:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype {condition.dtype.name.capitalize()}")  # noqa: E501
+    if isinstance(input, Tensor) and isinstance(other, Tensor):
+        a, b, _ = _promote(input, other)
+    elif isinstance(input, Tensor):
+        a, _, s = _promote(input, other)
+        b = _wrap(np.asarray(s, dtype=a._array.dtype))
+    else:
+        b, _, s = _promote(other, input)
+        a = _wrap(np.asarray(s, dtype=b._array.dtype))
+    if a.device != b.device and (a.ndim == 0 or b.ndim == 0):
+        a, b = a.to(condition.device), b.to(condition.device)
+    return Where.apply(condition, a, b)
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise max of two tensors (the gradient is split evenly at ties, as in torch)."""
+    a, b, _ = _promote(input, other)
+    return _MaxMin.apply(a, b, fn="max")
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise min of two tensors."""
+    a, b, _ = _promote(input, other)
+    return _MaxMin.apply(a, b, fn="min")
+
+
+fmax, fmin = maximum, minimum
+
+
+class _MaxMin(Op, node_name="MaximumBackward0"):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, b: Tensor, fn: str = "max") -> Any:
+        x, y = a._array, b._array
+        if ctx.recording:
+            ctx.save_for_backward(a, b)
+            ctx.fn = fn
+        xp = _xp(x)
+        return xp.maximum(x, y) if fn == "max" else xp.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        a, b = ctx.saved_tensors
+        win = (a > b) if ctx.fn == "max" else (a < b)
+        tie = (a == b).to(grad.dtype) * 0.5
+        wa = win.to(grad.dtype) + tie
+        wb = 1 - wa
+        ga, gb = ctx.needs_input_grad
+        return (sum_to(grad * wa, a.shape) if ga else None), (sum_to(grad * wb, b.shape) if gb else None)  # noqa: E501
+
+
+def atan2(input: Tensor, other: Tensor) -> Tensor:
+    """``atan(input / other)`` in the right quadrant."""
+    y, x = _float_in(input), _float_in(other)
+    if not (y.requires_grad or x.requires_grad):
+        return _nodiff(np.arctan2(y._array, x._array))
+    r2 = x * x + y * y
+    return _Atan2.apply(y, x, r2=r2)
+
+
+class _Atan2(Op, node_name="Atan2Backward0"):
+    @staticmethod
+    def forward(ctx: Any, y: Tensor, x: Tensor, r2: Tensor | None = None) -> Any:
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y._array, x._array)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        y, x = ctx.saved_tensors
+        r2 = x * x + y * y
+        return sum_to(grad * x / r2, y.shape), sum_to(-grad * y / r2, x.shape)
+
+
+def hypot(input: Tensor, other: Tensor) -> Tensor:
+    """``sqrt(input**2 + other**2)``."""
+    return sqrt(input * input + other * other)
+
+
+def xlogy(input: Any, other: Any) -> Tensor:
+    """``input * log(other)``, 0 where ``input`` is 0."""
+    x = input if isinstance(input, Tensor) else other.new_tensor(input)
+    return where(x == 0, x.new_zeros(()), x * log(other))
+
+
+def logaddexp(input: Tensor, other: Tensor) -> Tensor:
+    """``log(exp(input) + exp(other))`` without overflow."""
+    m = maximum(input, other).detach()
+    return m + log(exp(input - m) + exp(other - m))
+
+
+def copysign(input: Tensor, other: Any) -> Tensor:
+    """``abs(input)`` with the sign of ``other``."""
+    o = other._array if isinstance(other, Tensor) else other
+    return abs(input) * _wrap(np.where(np.signbit(o), -1.0, 1.0).astype(_float_in(input)._array.dtype))  # noqa: E501
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    """Degrees to radians."""
+    return _float_in(input) * (math.pi / 180)
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    """Radians to degrees."""
+    return _float_in(input) * (180 / math.pi)
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
+    """Step function: 0 below zero, 1 above, ``values`` at zero."""
+    return _nodiff(np.heaviside(input._array, values._array).astype(input._array.dtype))
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """``input + weight * (end - input)``."""
+    return input + weight * (end - input)
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """``input + value * tensor1 * tensor2``."""
+    return input + tensor1 * tensor2 * value
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+    """``input + value * tensor1 / tensor2``."""
+    return input + tensor1 / tensor2 * value
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:  # noqa: E501
+    """Replace NaN and infinities with finite numbers."""
+    mask = _wrap(np.isfinite(input._array))
+    fixed = _nodiff(np.nan_to_num(input._array, nan=nan, posinf=posinf, neginf=neginf))
+    return where(mask, input, fixed) if input.requires_grad else fixed
+
+
+# --- comparisons and logic: no gradients ------------------------------------------------------
+
+
+def _cmp(f: Any, name: str) -> Any:
+    def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+        a, b, s = _promote(input, other)
+        return _out(_nodiff(f(a._array, _arr(b, s))), out)
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` comparison, a bool tensor."
+    return fn
+
+
+eq = _cmp(np.equal, "eq")
+ne = not_equal = _cmp(np.not_equal, "ne")
+lt = less = _cmp(np.less, "lt")
+le = less_equal = _cmp(np.less_equal, "le")
+gt = greater = _cmp(np.greater, "gt")
+ge = greater_equal = _cmp(np.greater_equal, "ge")
+
+
+def _logic(f: Any, name: str) -> Any:
+    def fn(input: Tensor, other: Any) -> Tensor:
+        o = other._array if isinstance(other, Tensor) else other
+        return _nodiff(f(input._array, o))
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise ``{name}``."
+    return fn
+
+
+logical_and = _logic(np.logical_and, "logical_and")
+logical_or = _logic(np.logical_or, "logical_or")
+logical_xor = _logic(np.logical_xor, "logical_xor")
+
+
+def _bitwise(f: Any, name: str) -> Any:
+    def fn(input: Tensor, other: Any) -> Tensor:
+        o = other._array if isinstance(other, Tensor) else other
+        if input.dtype._cat >= 2 or (isinstance(other, Tensor) and other.dtype._cat >= 2):
+            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')  # noqa: E501
+        return _nodiff(f(input._array, o))
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` (integer and bool tensors)."
+    return fn
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+
+
+def logical_not(input: Tensor) -> Tensor:
+    """Elementwise NOT, a bool tensor."""
+    return _nodiff(np.logical_not(input._array))
+
+
+def bitwise_not(input: Tensor) -> Tensor:
+    """``~input`` for integer and bool tensors."""
+    if input.dtype._cat >= 2:
+        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")  # noqa: E501
+    return _nodiff(np.invert(input._array))
+
+
+def isnan(input: Tensor) -> Tensor:
+    """True where NaN."""
+    return _nodiff(np.isnan(input._array))
+
+
+def isinf(input: Tensor) -> Tensor:
+    """True where +/-inf."""
+    return _nodiff(np.isinf(input._array))
+
+
+def isfinite(input: Tensor) -> Tensor:
+    """True where finite."""
+    return _nodiff(np.isfinite(input._array))
+
+
+def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:  # noqa: E501
+    """``|input - other| <= atol + rtol * |other|`` elementwise."""
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
+    return _nodiff(np.isclose(input._array, other._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: E501
+    """Whether every element is close (see ``isclose``)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def equal(input: Tensor, other: Tensor) -> bool:
+    """True when the shapes and all elements are equal."""
+    return input.shape == other.shape and bool(np.array_equal(input._array, other._array))

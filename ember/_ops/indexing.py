@@ -1,0 +1,426 @@
+"""Indexing: ``x[idx]``, ``x[idx] = v``, gather/scatter, index_select, masked_fill, nonzero."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap
+from ..autograd.function import Op
+from .shape import _dim, _xp, sum_to
+
+__all__ = ["index", "index_put", "gather", "scatter", "scatter_add", "index_select", "index_add",
+           "masked_fill", "masked_select", "nonzero", "argwhere", "take", "take_along_dim",
+           "scatter_reduce", "index_copy", "index_fill"]  # fmt: skip
+
+_BASIC = (int, slice, type(None), type(Ellipsis))
+
+
+def convert_index(idx: Any) -> tuple[tuple[Any, ...], bool]:
+    """Turn a Python index into one NumPy understands; also say whether it is basic (a view)."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    basic = True
+    for i in idx:
+        if isinstance(i, _BASIC) and not isinstance(i, bool):
+            if isinstance(i, slice) and any(isinstance(v, Tensor) for v in (i.start, i.stop, i.step)):
+                i = slice(*(int(v) if isinstance(v, Tensor) else v for v in (i.start, i.stop, i.step)))  # noqa: E501
+            out.append(i)
+        elif isinstance(i, Tensor):
+            a = i._array
+            if a.dtype.kind not in "iub":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a)
+            basic = False
+        elif isinstance(i, np.integer):
+            out.append(int(i))
+        elif isinstance(i, list | tuple | np.ndarray | bool):
+            a = np.asarray([int(v) if isinstance(v, Tensor) else v for v in i] if isinstance(i, list | tuple) else i)  # noqa: E501
+            if a.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+            out.append(a)
+            basic = False
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                "are valid indices (got " + type(i).__name__ + ")"
+            )
+    return tuple(out), basic
+
+
+def _getitem(x: Any, idx: tuple[Any, ...]) -> Any:
+    try:
+        return x[idx]
+    except IndexError as e:
+        msg = str(e).replace("axis", "dimension")
+        raise IndexError(msg) from None
+
+
+class Slice(Op):
+    """Basic indexing (ints, slices, None, Ellipsis): a view."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, idx: tuple[Any, ...] = ()) -> Any:
+        ctx.shape, ctx.idx = a._array.shape, idx
+        return _getitem(a._array, idx)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return IndexGrad.apply(grad, shape=ctx.shape, idx=ctx.idx, basic=True)
+
+
+class Select(Slice):
+    pass
+
+
+class Index(Op):
+    """Advanced indexing (integer or bool arrays): a copy."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, idx: tuple[Any, ...] = ()) -> Any:
+        ctx.shape, ctx.idx = a._array.shape, idx
+        return _getitem(a._array, idx)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return IndexGrad.apply(grad, shape=ctx.shape, idx=ctx.idx, basic=False)
+
+
+class IndexGrad(Op, node_name="IndexBackwardBackward0"):
+    """Scatter-add a gradient back into zeros of the indexed tensor's shape."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Tensor, shape: tuple[int, ...] = (), idx: Any = (), basic: bool = True) -> Any:  # noqa: E501
+        ctx.idx, ctx.basic = idx, basic
+        x = g._array
+        xp = _xp(x)
+        z = xp.zeros(shape, dtype=x.dtype)
+        if basic:
+            z[idx] = x
+        elif xp is np:
+            np.add.at(z, idx, x)
+        else:
+            _xp_add_at(z, idx, x)
+        return z
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return (Slice if ctx.basic else Index).apply(grad, idx=ctx.idx)
+
+
+def _xp_add_at(z: Any, idx: Any, x: Any) -> None:
+    import cupyx  # noqa: PLC0415 - only reached with CuPy arrays
+
+    cupyx.scatter_add(z, idx, x)
+
+
+def index(input: Tensor, idx: Any) -> Tensor:
+    """``input[idx]`` with torch's semantics."""
+    nidx, basic = convert_index(idx)
+    if basic:
+        op = Select if any(type(i) is int for i in nidx) and not any(isinstance(i, slice) for i in nidx) else Slice  # noqa: E501
+        if input._array.ndim == 0 and any(type(i) is int for i in nidx):
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")  # noqa: E501
+        return op.apply(input, idx=nidx)
+    return Index.apply(input, idx=nidx)
+
+
+class IndexPut(Op):
+    """``a[idx] = v`` out of place (the in-place form writes the result back)."""
+
+    inplace_needs_copy = False
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, v: Tensor, idx: Any = (), accumulate: bool = False) -> Any:
+        ctx.idx, ctx.vshape, ctx.accumulate = idx, v._array.shape, accumulate
+        out = a._array.copy()
+        if accumulate:
+            np.add.at(out, idx, v._array)
+        else:
+            out[idx] = v._array
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        ga, gv = ctx.needs_input_grad
+        grad_a = grad_v = None
+        if ga:
+            grad_a = grad if ctx.accumulate else IndexPut.apply(grad, grad.new_zeros(()), idx=ctx.idx)
+        if gv:
+            grad_v = sum_to(_getitem_t(grad, ctx.idx), ctx.vshape)
+        return grad_a, grad_v
+
+
+def _getitem_t(g: Tensor, idx: tuple[Any, ...]) -> Tensor:
+    basic = all(isinstance(i, _BASIC) for i in idx)
+    return (Slice if basic else Index).apply(g, idx=idx)
+
+
+def index_put(input: Tensor, indices: tuple[Any, ...], values: Tensor, accumulate: bool = False) -> Tensor:  # noqa: E501
+    """Out-of-place ``input[indices] = values`` (or ``+=`` with ``accumulate``)."""
+    nidx, _ = convert_index(tuple(indices))
+    return IndexPut.apply(input, values.to(input.dtype), idx=nidx, accumulate=accumulate)
+
+
+class Gather(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, index: Tensor, dim: int = 0) -> Any:
+        ctx.shape, ctx.dim, ctx.index = a._array.shape, dim, index
+        return _xp(a._array).take_along_axis(a._array, index._array, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        z = grad.new_zeros(ctx.shape)
+        return scatter_add(z, ctx.dim, ctx.index, grad), None
+
+
+def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
+    """Pick values along ``dim`` at ``index``: ``out[i][j] = input[i][index[i][j]]`` for dim=1."""
+    d = _dim(dim, input.ndim)
+    if index.dtype.name != "int64":
+        raise RuntimeError("gather(): Expected dtype int64 for index")
+    if index.ndim != input.ndim:
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    for k in range(input.ndim):
+        if k != d and index.shape[k] > input.shape[k]:
+            raise RuntimeError(
+                f"Size does not match at dimension {k} expected index {list(index.shape)} to be "
+                f"no larger than self {list(input.shape)} apart from dimension {d}"
+            )
+    if index._array.size and (index._array.max() >= input.shape[d] or index._array.min() < -input.shape[d]):  # noqa: E501
+        raise RuntimeError(f"index {int(index._array.max())} is out of bounds for dimension {d} with size {input.shape[d]}")  # noqa: E501
+    if index.shape[:d] + index.shape[d + 1:] != input.shape[:d] + input.shape[d + 1:]:
+        sl = tuple(slice(0, s) if k != d else slice(None) for k, s in enumerate(index.shape))
+        input = input[sl]
+    return Gather.apply(input, index, dim=d)
+
+
+def take_along_dim(input: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """``gather`` with broadcasting of ``indices``."""
+    if dim is None:
+        return gather(input.reshape(-1), 0, indices.reshape(-1))
+    return gather(input, dim, indices)
+
+
+def _full_index(index: Any, dim: int) -> tuple[Any, ...]:
+    xp = _xp(index)
+    grids = list(xp.indices(index.shape, sparse=True))
+    grids[dim] = index
+    return tuple(grids)
+
+
+class Scatter(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, index: Tensor, src: Tensor | None, dim: int = 0, value: Any = None, reduce: Any = None) -> Any:  # noqa: E501
+        ctx.dim, ctx.index = dim, index
+        out = a._array.copy()
+        idx = _full_index(index._array, dim)
+        s = value if src is None else src._array[tuple(slice(0, n) for n in index.shape)]
+        if reduce is None:
+            out[idx] = s
+        elif reduce in ("add", "sum"):
+            np.add.at(out, idx, s)
+        elif reduce in ("multiply", "prod"):
+            np.multiply.at(out, idx, s)
+        elif reduce == "amax":
+            np.maximum.at(out, idx, s)
+        elif reduce == "amin":
+            np.minimum.at(out, idx, s)
+        else:
+            raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce}")
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+        ga, _, gs = ctx.needs_input_grad
+        grad_a = scatter(grad, ctx.dim, ctx.index, 0.0) if ga else None
+        grad_s = gather(grad, ctx.dim, ctx.index) if gs else None
+        return grad_a, None, grad_s
+
+
+def scatter(input: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:  # noqa: E501
+    """Write ``src`` (or ``value``) into ``input`` at ``index`` along ``dim`` (out of place)."""
+    d = _dim(dim, input.ndim)
+    if not isinstance(src, Tensor):
+        value, src = (src if value is None else value), None
+    elif src.dtype is not input.dtype:
+        src = src.to(input.dtype)
+    return Scatter.apply(input, index, src, dim=d, value=value, reduce=reduce)
+
+
+class ScatterAdd(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, index: Tensor, src: Tensor, dim: int = 0) -> Any:
+        ctx.dim, ctx.index = dim, index
+        out = a._array.copy()
+        s = src._array[tuple(slice(0, n) for n in index.shape)]
+        idx = _full_index(index._array, dim)
+        if _xp(out) is np:
+            np.add.at(out, idx, s)
+        else:
+            _xp_add_at(out, idx, s)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+        ga, _, gs = ctx.needs_input_grad
+        return (grad if ga else None), None, (gather(grad, ctx.dim, ctx.index) if gs else None)
+
+
+def scatter_add(input: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
+    """Add ``src`` into ``input`` at ``index`` along ``dim`` (out of place)."""
+    return ScatterAdd.apply(input, index, src.to(input.dtype), dim=_dim(dim, input.ndim))
+
+
+def scatter_reduce(input: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True) -> Tensor:  # noqa: E501
+    """Reduce ``src`` into ``input`` at ``index`` (sum, prod, amax, amin, mean)."""
+    if reduce == "sum":
+        return scatter_add(input, dim, index, src)
+    if reduce == "mean":
+        s = scatter_add(input if include_self else input * 0, dim, index, src)
+        cnt = scatter_add(input.new_ones(input.shape) if include_self else input.new_zeros(input.shape), dim, index, src.new_ones(src.shape))  # noqa: E501
+        return s / cnt.clamp(min=1)
+    base = input if include_self else input.clone()
+    return _wrap(Scatter.forward(_NoCtx(), base, index, src, dim=_dim(dim, input.ndim), reduce=reduce))
+
+
+class _NoCtx:
+    recording = False
+
+    def __setattr__(self, k: str, v: Any) -> None:
+        pass
+
+
+class IndexSelect(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, index: Tensor, dim: int = 0) -> Any:
+        ctx.shape, ctx.dim, ctx.index = a._array.shape, dim, index
+        return _xp(a._array).take(a._array, index._array, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        return index_add(grad.new_zeros(ctx.shape), ctx.dim, ctx.index, grad), None
+
+
+def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
+    """The entries of ``input`` at ``index`` (1-D) along ``dim``."""
+    d = _dim(dim, input.ndim)
+    if index.ndim > 1:
+        raise IndexError("index_select(): Index is supposed to be a vector")
+    if index._array.size and (int(index._array.max()) >= input.shape[d] or int(index._array.min()) < -input.shape[d]):  # noqa: E501
+        raise IndexError(f"index out of range in self")
+    return IndexSelect.apply(input, index, dim=d)
+
+
+class IndexAdd(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, index: Tensor, src: Tensor, dim: int = 0, alpha: Any = 1) -> Any:  # noqa: E501
+        ctx.dim, ctx.index, ctx.alpha = dim, index, alpha
+        out = a._array.copy()
+        idx = (slice(None),) * dim + (index._array,)
+        s = src._array if alpha == 1 else src._array * alpha
+        if _xp(out) is np:
+            np.add.at(out, idx, s)
+        else:
+            _xp_add_at(out, idx, s)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+        ga, _, gs = ctx.needs_input_grad
+        gsrc = index_select(grad, ctx.dim, ctx.index) if gs else None
+        if gsrc is not None and ctx.alpha != 1:
+            gsrc = gsrc * ctx.alpha
+        return (grad if ga else None), None, gsrc
+
+
+def index_add(input: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """Add ``source`` slices into ``input`` at ``index`` along ``dim`` (out of place)."""
+    return IndexAdd.apply(input, index, source, dim=_dim(dim, input.ndim), alpha=alpha)
+
+
+def index_copy(input: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """Copy ``source`` slices into ``input`` at ``index`` along ``dim`` (out of place)."""
+    d = _dim(dim, input.ndim)
+    return index_put(input, (slice(None),) * d + (index,), source)
+
+
+def index_fill(input: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    """Fill the slices at ``index`` along ``dim`` with ``value`` (out of place)."""
+    d = _dim(dim, input.ndim)
+    v = value if isinstance(value, Tensor) else input.new_tensor(value)
+    return index_put(input, (slice(None),) * d + (index,), v)
+
+
+class MaskedFill(Op):
+    inplace_needs_copy = False
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, mask: Tensor, value: Tensor | None, scalar: Any = None) -> Any:  # noqa: E501
+        ctx.mask, ctx.shape = mask, a._array.shape
+        v = scalar if value is None else value._array
+        m = mask._array
+        xp = _xp(a._array)
+        out = xp.where(m, xp.asarray(v, dtype=a._array.dtype), a._array)
+        if out.shape != a._array.shape:
+            raise RuntimeError(
+                f"masked_fill_ only supports boolean masks, but got mask with shape {list(m.shape)}"
+                f" not broadcastable to {list(a.shape)}"
+            )
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+        ga, _, gv = ctx.needs_input_grad
+        z = grad.new_zeros(())
+        from .elementwise import where  # noqa: PLC0415
+
+        return (
+            where(ctx.mask, z, grad) if ga else None,
+            None,
+            where(ctx.mask, grad, z).sum() if gv else None,
+        )
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """``value`` where ``mask`` is True, else ``input`` (out of place)."""
+    if mask.dtype.name != "bool":
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name.capitalize() if mask.dtype.name != 'uint8' else 'unsigned char'}")  # noqa: E501
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
+            )
+        return MaskedFill.apply(input, mask, value.to(input.dtype))
+    return MaskedFill.apply(input, mask, None, scalar=value)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The 1-D tensor of ``input``'s elements where ``mask`` is True."""
+    from .shape import broadcast_tensors  # noqa: PLC0415
+
+    x, m = broadcast_tensors(input, mask)
+    return index(x, m)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """Indices of the non-zero elements: an ``(n, ndim)`` int64 tensor, or a tuple of 1-D ones."""
+    idx = _xp(input._array).nonzero(input._array if input.ndim else input._array.reshape(1))
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in idx)
+    return _wrap(_xp(input._array).stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))  # noqa: E501
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """``nonzero(input)``."""
+    return nonzero(input)
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """Elements of the flattened ``input`` at ``index``."""
+    return index_select(input.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)

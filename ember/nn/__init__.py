@@ -1,0 +1,7 @@
+"""``ember.nn``: ``Module``, its containers, the layers, ``functional``, ``init`` and ``utils``."""
+
+from __future__ import annotations
+
+from . import functional, init, modules, parameter, utils  # noqa: F401
+from .modules import *  # noqa: F403
+from .parameter import *  # noqa: F403

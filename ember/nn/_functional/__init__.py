@@ -1,0 +1,1 @@
+"""Functional building blocks behind torch.nn.functional, split by family."""

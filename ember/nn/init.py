@@ -1,0 +1,5 @@
+"""Placeholder: nn.init."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

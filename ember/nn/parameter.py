@@ -1,0 +1,5 @@
+"""Placeholder: Parameter and Buffer."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

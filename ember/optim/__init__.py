@@ -1,0 +1,5 @@
+"""Placeholder: optimizers."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,5 @@
+"""Placeholder: data loading."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
