@@ -163,9 +163,7 @@ def result_type(*operands: Any) -> dtype:
     if zero is not None:
         r = zero if r is None else (r if r._cat >= zero._cat else zero)
     if cat_scalar >= 0:
-        if r is None:
-            r = default_for_category(cat_scalar)
-        elif r._cat < cat_scalar:
+        if r is None or r._cat < cat_scalar:
             r = default_for_category(cat_scalar)
     return r if r is not None else get_default_dtype()
 

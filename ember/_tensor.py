@@ -250,6 +250,8 @@ class Tensor(metaclass=_TensorMeta):
         self._rg = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and not (self.dtype.is_floating_point or self.dtype.is_complex):
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -334,6 +336,7 @@ class Tensor(metaclass=_TensorMeta):
         import weakref  # noqa: PLC0415
 
         node = self.grad_fn
+        node._hooked = True
         if node._retain is None:
             node._retain = {}
         node._retain[self._output_nr] = weakref.ref(self)
@@ -347,9 +350,10 @@ class Tensor(metaclass=_TensorMeta):
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is None:
             self._meta = self._meta or {}
-            hooks = self._meta.setdefault("hooks", {})
+            hooks = self._meta.setdefault("hooks", _HookList())
         else:
             node = self.grad_fn
+            node._hooked = True
             if node._tensor_hooks is None:
                 node._tensor_hooks = {}
             hooks = node._tensor_hooks.setdefault(self._output_nr, _HookList())
@@ -363,7 +367,7 @@ class Tensor(metaclass=_TensorMeta):
         if self.grad_fn is not None:
             raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")  # noqa: E501
         self._meta = self._meta or {}
-        hooks = self._meta.setdefault("post_acc_hooks", {})
+        hooks = self._meta.setdefault("post_acc_hooks", _HookList())
         h = RemovableHandle(hooks)
         hooks[h.id] = hook
         return h
@@ -640,6 +644,10 @@ class Tensor(metaclass=_TensorMeta):
                 a[()] = ufunc(a, o)
             else:
                 if np.ndim(o) > a.ndim or (np.ndim(o) and not _fits(np.shape(o), a.shape)):
+                    if not _bcast_ok(np.shape(o), a.shape):
+                        from ._ops.shape import broadcast_error  # noqa: PLC0415
+
+                        raise broadcast_error(a.shape, np.shape(o))
                     raise RuntimeError(
                         f"output with shape {list(a.shape)} doesn't match the broadcast shape "
                         f"{list(np.broadcast_shapes(np.shape(o), a.shape))}"

@@ -9,6 +9,7 @@ import numpy as np
 
 def tensor_repr(t: Any, prefix: str = "tensor(") -> str:
     """torch's repr of ``t``."""
+    from ._dtype import get_default_dtype  # noqa: PLC0415
     from ._tensor_str import format_tensor  # noqa: PLC0415
 
     suffixes = []
@@ -19,7 +20,7 @@ def tensor_repr(t: Any, prefix: str = "tensor(") -> str:
     elif t._rg:
         suffixes.append("requires_grad=True")
     a = t._array if type(t._array) is np.ndarray else t._array.get()
-    if t.dtype.name == "bfloat16":
+    name = t.dtype.name
+    if name == "bfloat16":
         a = a.astype(np.float32)
-        suffixes.insert(0, "dtype=torch.bfloat16")
-    return format_tensor(a, suffixes)
+    return format_tensor(a, suffixes, dtype_name=name, default_dtype=get_default_dtype().name)

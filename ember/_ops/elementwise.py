@@ -14,7 +14,7 @@ import numpy as np
 from .._dtype import default_for_category, get_default_dtype, result_type, scalar_category
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
-from .shape import sum_to
+from .shape import broadcast_error, sum_to
 
 __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
@@ -49,6 +49,10 @@ def _promote(a: Any, b: Any) -> tuple[Any, Any, Any]:
     if isinstance(b, np.ndarray | np.generic) and np.ndim(b):
         return _promote(a, _wrap(np.asarray(b)))
     cat = scalar_category(b)
+    if cat == 1 and a.dtype._cat == 1 and not isinstance(b, np.generic):
+        info = np.iinfo(a._array.dtype)
+        if not info.min <= b <= info.max:
+            b = np.asarray(b).astype(a._array.dtype)  # torch wraps out-of-range ints
     if cat > a.dtype._cat:
         a = a.to(default_for_category(cat) if cat != 2 or a.dtype._cat < 2 else get_default_dtype())
     return a, None, b
@@ -66,9 +70,10 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None, alpha: Any = 1) -> Any:
-        ctx.shapes = (a.shape, b.shape if b is not None else None)
-        ctx.alpha = alpha
-        y = _arr(b, scalar)
+        if ctx.recording:
+            ctx.shapes = (a._array.shape, b._array.shape if b is not None else None)
+            ctx.alpha = alpha
+        y = scalar if b is None else b._array
         return a._array + (y if alpha == 1 else y * alpha)
 
     @staticmethod
@@ -86,9 +91,10 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None, alpha: Any = 1) -> Any:
-        ctx.shapes = (a.shape, b.shape if b is not None else None)
-        ctx.alpha = alpha
-        y = _arr(b, scalar)
+        if ctx.recording:
+            ctx.shapes = (a._array.shape, b._array.shape if b is not None else None)
+            ctx.alpha = alpha
+        y = scalar if b is None else b._array
         return a._array - (y if alpha == 1 else y * alpha)
 
     @staticmethod
@@ -117,7 +123,7 @@ class Mul(Op):
         if ctx.recording:
             ctx.save_for_backward(a, b)
             ctx.scalar = scalar
-        return a._array * _arr(b, scalar)
+        return a._array * (scalar if b is None else b._array)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
@@ -126,7 +132,7 @@ class Mul(Op):
         if b is None:
             return grad * ctx.scalar, None
         # d(a*b)/da = b: broadcasting in forward becomes a sum in backward
-        return (sum_to(grad * b, a.shape) if ga else None), (sum_to(grad * a, b.shape) if gb else None)
+        return (sum_to(grad * b, a._array.shape) if ga else None), (sum_to(grad * a, b._array.shape) if gb else None)  # noqa: E501
 
 
 class Div(Op):
@@ -154,8 +160,8 @@ class Div(Op):
         if b is None:
             return grad / ctx.scalar, None
         return (
-            sum_to(grad / b, a.shape) if ga else None,
-            sum_to(-grad * a / (b * b), b.shape) if gb else None,
+            sum_to(grad / b, a._array.shape) if ga else None,
+            sum_to(-grad * a / (b * b), b._array.shape) if gb else None,
         )
 
 
@@ -239,11 +245,37 @@ def _binary(op: type[Op], a: Any, b: Any, **kw: Any) -> Tensor:
     a, b, s = _promote(a, b)
     if b is None:
         return op.apply(a, None, scalar=s, **kw)
-    return op.apply(a, b, **kw)
+    return _checked(op, a, b, **kw)
+
+
+def _checked(op: type[Op], a: Tensor, b: Tensor, **kw: Any) -> Tensor:
+    """``op.apply(a, b)`` with torch's message when the shapes do not broadcast."""
+    try:
+        return op.apply(a, b, **kw)
+    except ValueError:
+        if a._array.shape != b._array.shape:
+            raise broadcast_error(a.shape, b.shape) from None
+        raise
+
+
+def _fast(op: type[Op], a: Any, b: Any) -> Any:
+    """perf: the common case (two tensors of one dtype, or a float tensor and a Python float)
+    skips promotion; returns None when the general path is needed."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a._array.dtype is b._array.dtype:
+                return _checked(op, a, b)
+        elif type(b) is float and a._array.dtype.kind == "f":
+            return op.apply(a, None, scalar=b)
+    return None
 
 
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     r"""``input + alpha * other``, with broadcasting and torch's type promotion."""
+    if out is None and alpha == 1:
+        r = _fast(Add, input, other)
+        if r is not None:
+            return r
     return _out(_binary(Add, input, other, alpha=alpha), out)
 
 
@@ -254,6 +286,10 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
             "`logical_xor()` operator instead."
         )
+    if out is None and alpha == 1 and input.__class__ is not bool:
+        r = _fast(Sub, input, other)
+        if r is not None and r._array.dtype.kind != "b":
+            return r
     return _out(_binary(Sub, input, other, alpha=alpha), out)
 
 
@@ -267,11 +303,19 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
 
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     r"""``input * other``, elementwise with broadcasting."""
+    if out is None:
+        r = _fast(Mul, input, other)
+        if r is not None:
+            return r
     return _out(_binary(Mul, input, other), out)
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None, out: Tensor | None = None) -> Tensor:  # noqa: E501
     r"""``input / other``; true division unless ``rounding_mode`` is ``'trunc'`` or ``'floor'``."""
+    if rounding_mode is None and out is None and isinstance(input, Tensor) and input._array.dtype.kind == "f":  # noqa: E501
+        r = _fast(Div, input, other)
+        if r is not None:
+            return r
     if rounding_mode is None:
         # torch: true division of integers gives the default float dtype
         if isinstance(input, Tensor) and input.dtype._cat < 2 and (not isinstance(other, Tensor) or other.dtype._cat < 2) and scalar_or_cat(other) < 2:  # noqa: E501
@@ -404,7 +448,7 @@ Exp2, exp2 = _unary_op("exp2", np.exp2, lambda g, a, y: g * y * math.log(2.0), s
 Log, log = _unary_op("log", np.log, lambda g, a, y: g / a)
 Log2, log2 = _unary_op("log2", np.log2, lambda g, a, y: g / (a * math.log(2.0)))
 Log10, log10 = _unary_op("log10", np.log10, lambda g, a, y: g / (a * math.log(10.0)))
-Log1p, log1p = _unary_op("log1p", np.log1p, lambda g, a, y: g / (a + 1))
+Log1p, log1p = _unary_op("log1p", np.log1p, lambda g, a, y: g / (a + 1), node_name="Log1PBackward0")
 Expm1, expm1 = _unary_op("expm1", np.expm1, lambda g, a, y: g * (y + 1), save_output=True)
 Sqrt, sqrt = _unary_op("sqrt", np.sqrt, lambda g, a, y: g / (y * 2), save_output=True)
 Rsqrt, rsqrt = _unary_op("rsqrt", lambda x: 1 / np.sqrt(x), lambda g, a, y: g * y**3 * -0.5, save_output=True)  # noqa: E501
@@ -542,7 +586,7 @@ def frac(input: Tensor) -> Tensor:
     return input - trunc(input).detach()
 
 
-class Clamp(Op):
+class Clamp(Op, node_name="ClampBackward1"):
     @staticmethod
     def forward(ctx: Any, a: Tensor, min: Any = None, max: Any = None) -> Any:  # noqa: A002
         x = a._array
@@ -643,14 +687,12 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise max of two tensors (the gradient is split evenly at ties, as in torch)."""
-    a, b, _ = _promote(input, other)
-    return _MaxMin.apply(a, b, fn="max")
+    return _checked(_MaxMin, *_promote(input, other)[:2], fn="max")
 
 
 def minimum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise min of two tensors."""
-    a, b, _ = _promote(input, other)
-    return _MaxMin.apply(a, b, fn="min")
+    return _checked(_Minimum, *_promote(input, other)[:2], fn="min")
 
 
 fmax, fmin = maximum, minimum
@@ -675,6 +717,10 @@ class _MaxMin(Op, node_name="MaximumBackward0"):
         wb = 1 - wa
         ga, gb = ctx.needs_input_grad
         return (sum_to(grad * wa, a.shape) if ga else None), (sum_to(grad * wb, b.shape) if gb else None)  # noqa: E501
+
+
+class _Minimum(_MaxMin, node_name="MinimumBackward0"):
+    pass
 
 
 def atan2(input: Tensor, other: Tensor) -> Tensor:

@@ -181,8 +181,6 @@ class Gather(Op):
 def gather(input: Tensor, dim: int, index: Tensor, *, sparse_grad: bool = False) -> Tensor:
     """Pick values along ``dim`` at ``index``: ``out[i][j] = input[i][index[i][j]]`` for dim=1."""
     d = _dim(dim, input.ndim)
-    if index.dtype.name != "int64":
-        raise RuntimeError("gather(): Expected dtype int64 for index")
     if index.ndim != input.ndim:
         raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
     for k in range(input.ndim):
@@ -312,7 +310,7 @@ def index_select(input: Tensor, dim: int, index: Tensor) -> Tensor:
     if index.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     if index._array.size and (int(index._array.max()) >= input.shape[d] or int(index._array.min()) < -input.shape[d]):  # noqa: E501
-        raise IndexError(f"index out of range in self")
+        raise IndexError("index out of range in self")
     return IndexSelect.apply(input, index, dim=d)
 
 
@@ -389,7 +387,8 @@ class MaskedFill(Op):
 def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
     """``value`` where ``mask`` is True, else ``input`` (out of place)."""
     if mask.dtype.name != "bool":
-        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {mask.dtype.name.capitalize() if mask.dtype.name != 'uint8' else 'unsigned char'}")  # noqa: E501
+        cname = {"float32": "float", "float64": "double", "int64": "long int", "int32": "int", "uint8": "unsigned char", "float16": "c10::Half"}.get(mask.dtype.name, mask.dtype.name)  # noqa: E501
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {cname}")  # noqa: E501
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(

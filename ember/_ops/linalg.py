@@ -9,7 +9,7 @@ import numpy as np
 
 from .._tensor import Tensor
 from ..autograd.function import Op
-from .shape import reshape, sum_to, transpose, unsqueeze, squeeze, t
+from .shape import Reshape, reshape, squeeze, sum_to, t, transpose, unsqueeze
 
 __all__ = ["matmul", "mm", "bmm", "addmm", "einsum", "outer", "ger", "dot", "mv", "inner",
            "baddbmm", "addmv", "tensordot", "vdot", "kron", "cross", "linear_op"]  # fmt: skip
@@ -85,7 +85,7 @@ def mm(input: Tensor, mat2: Tensor) -> Tensor:
 def bmm(input: Tensor, mat2: Tensor) -> Tensor:
     """Batched matrix product of two 3-D tensors with equal batch size."""
     if input.ndim != 3 or mat2.ndim != 3:
-        raise RuntimeError(f"batch1 must be a 3D tensor" if input.ndim != 3 else "batch2 must be a 3D tensor")  # noqa: E501
+        raise RuntimeError("batch1 must be a 3D tensor" if input.ndim != 3 else "batch2 must be a 3D tensor")  # noqa: E501
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
         raise RuntimeError(
             f"Expected size for first two dimensions of batch2 tensor to be: [{input.shape[0]}, "
@@ -132,7 +132,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
     elif b.ndim == 2 and a._array.flags.c_contiguous:
         # perf: fold the batch into one GEMM instead of a loop of small ones
         lead = a.shape[:-1]
-        r = reshape(Mm.apply(reshape(a, (-1, a.shape[-1])), b), lead + (b.shape[-1],))
+        r = _UnsafeView.apply(Mm.apply(reshape(a, (-1, a.shape[-1])), b), shape=lead + (b.shape[-1],))
     elif a.ndim == 3 and b.ndim == 3 and a.shape[0] == b.shape[0]:
         r = Bmm.apply(a, b)
     else:
@@ -142,6 +142,10 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
 
         return _out(r, out)
     return r
+
+
+class _UnsafeView(Reshape, node_name="UnsafeViewBackward0"):
+    pass
 
 
 class Addmm(Op):
@@ -371,7 +375,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     ins, out = _parse_einsum(equation, [o.shape for o in operands])
     if len(ins) != len(operands):
         raise RuntimeError(
-            f"einsum(): more operands were provided than specified in the equation"
+            "einsum(): more operands were provided than specified in the equation"
             if len(operands) > len(ins)
             else "einsum(): fewer operands were provided than specified in the equation"
         )

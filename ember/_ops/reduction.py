@@ -195,8 +195,12 @@ class Prod(Op):
         (a,) = ctx.saved_tensors
         x = a._array
         d = ctx.dim
+        out = ctx.output
         if not ctx.keepdim and x.ndim:
-            grad = reshape(grad, _kept_shape(x.shape, None if d is None else (d,)))
+            kept = _kept_shape(x.shape, None if d is None else (d,))
+            grad, out = reshape(grad, kept), reshape(out, kept)
+        if (x != 0).all():
+            return expand(grad * out, x.shape) / a  # differentiable again (double backward)
         # product of all the other elements: exclusive cumulative products from both sides
         flat = x.reshape(-1) if d is None else x
         ax = 0 if d is None else d
@@ -247,6 +251,18 @@ def _empty_check(x: Tensor, name: str, dims: Any) -> None:
         )
 
 
+class _MaxAll(_AmaxAmin, node_name="MaxBackward1"):
+    pass
+
+
+class _MinAll(_AmaxAmin, node_name="MinBackward1"):
+    pass
+
+
+class _Amin(_AmaxAmin, node_name="AminBackward0"):
+    pass
+
+
 def amax(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Maximum over ``dim`` (all dims when empty); ties share the gradient."""
     dims = _dims(dim, input.ndim) if dim != () else None
@@ -258,7 +274,7 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
     """Minimum over ``dim`` (all dims when empty)."""
     dims = _dims(dim, input.ndim) if dim != () else None
     _empty_check(input, "amin", dims)
-    return _AmaxAmin.apply(input, dims=dims, keepdim=keepdim, fn="min")
+    return _Amin.apply(input, dims=dims, keepdim=keepdim, fn="min")
 
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -274,7 +290,7 @@ def _extreme(input: Tensor, dim: Any, keepdim: bool, fn: str, other: Any = None)
         return (maximum if fn == "max" else minimum)(input, dim)
     if dim is None:
         _empty_check(input, fn, None)
-        return _AmaxAmin.apply(input, dims=None, keepdim=False, fn=fn)
+        return (_MaxAll if fn == "max" else _MinAll).apply(input, dims=None, keepdim=False, fn=fn)
     d = _dim(dim, input.ndim)
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"{fn}(): Expected reduction dim {d} to have non-zero size.")
@@ -494,7 +510,7 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
     d = _dim(dim, input.ndim)
     n = input.shape[d] if input.ndim else 1
     if not 0 <= k <= n:
-        raise RuntimeError(f"selected index k out of range")
+        raise RuntimeError("selected index k out of range")
     x = input._array if input.ndim else input._array.reshape(1)
     idx = _sort_idx(x, d, largest, True)
     idx = _xp(x).take(idx, range(k), axis=d).astype(np.int64)

@@ -40,6 +40,20 @@ def _dim(d: int, ndim: int) -> int:
     return d + n if d < 0 else d
 
 
+def broadcast_error(sa: Sequence[int], sb: Sequence[int]) -> RuntimeError:
+    """torch's error for two shapes that do not broadcast."""
+    n = max(len(sa), len(sb))
+    pa = (1,) * (n - len(sa)) + tuple(sa)
+    pb = (1,) * (n - len(sb)) + tuple(sb)
+    for i in reversed(range(n)):
+        if pa[i] != pb[i] and pa[i] != 1 and pb[i] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({pa[i]}) must match the size of tensor b ({pb[i]}) at "
+                f"non-singleton dimension {i}"
+            )
+    return RuntimeError(f"shapes {list(sa)} and {list(sb)} cannot be broadcast")
+
+
 class SumTo(Op, node_name="SumBackward1"):
     """Sum ``a`` down to ``shape``: the backward of broadcasting."""
 
@@ -563,9 +577,9 @@ class Flip(Op):
         return Flip.apply(grad, dims=ctx.dims)
 
 
-def flip(input: Tensor, dims: Any) -> Tensor:
+def flip(input: Tensor, *dims: Any) -> Tensor:
     """Reverse the order of elements along ``dims`` (copies, as torch does)."""
-    d = (dims,) if isinstance(dims, int) else tuple(dims)
+    d = _shape_arg(dims)
     return Flip.apply(input, dims=tuple(_dim(i, input.ndim) for i in d))
 
 

@@ -179,13 +179,11 @@ def gradcheck(func: Any, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5, 
                 for j in range(base.size):
                     old = base[j]
                     base[j] = old + eps
-                    plus = func(*ins)
+                    plus = _pick(func(*ins), oi, k)
                     base[j] = old - eps
-                    minus = func(*ins)
+                    minus = _pick(func(*ins), oi, k)
                     base[j] = old
-                    p = (plus,) if isinstance(plus, Tensor) else plus
-                    m = (minus,) if isinstance(minus, Tensor) else minus
-                    num[j] = (p[oi]._array.reshape(-1)[k] - m[oi]._array.reshape(-1)[k]) / (2 * eps)
+                    num[j] = (plus - minus) / (2 * eps)
                 an = np.zeros(t._array.size) if a is None else a._array.reshape(-1)
                 if not np.allclose(an, num, atol=atol, rtol=rtol):
                     if raise_exception:
@@ -195,6 +193,13 @@ def gradcheck(func: Any, inputs: Any, *, eps: float = 1e-6, atol: float = 1e-5, 
                         )
                     return False
     return True
+
+
+def _pick(out: Any, oi: int, k: int) -> float:
+    from .._tensor import Tensor  # noqa: PLC0415
+
+    o = (out,) if isinstance(out, Tensor) else out
+    return float(o[oi]._array.reshape(-1)[k])
 
 
 def gradgradcheck(func: Any, inputs: Any, **kw: Any) -> bool:

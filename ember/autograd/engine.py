@@ -1,22 +1,26 @@
 """The backward engine: walks the recorded graph from the outputs back to the leaves.
 
-1. Discover every node reachable from the roots and count, for each, how many edges point at it.
-2. Run nodes once all their incoming gradients are in, newest first (torch's order on the CPU):
-   tensor hooks and pre-hooks, the op's backward, post-hooks; then hand each input gradient to
-   the next node along its edge, summing when several arrive.
-3. ``AccumulateGrad`` nodes add into ``leaf.grad``; ``autograd.grad`` captures instead.
+1. Find every node reachable from the roots.
+2. Run them newest first. A node's inputs were always created before it, so creation order is a
+   topological order: when a node runs, every gradient flowing into it has arrived. For each
+   node: tensor hooks and pre-hooks, the op's backward, post-hooks; then each input gradient is
+   handed to the next node along its edge (summed when several arrive).
+3. Leaves (``AccumulateGrad`` nodes) run last and add into ``leaf.grad``; ``autograd.grad``
+   captures gradients instead of accumulating them.
 4. Unless ``retain_graph``, each node frees what its forward saved once it has run.
 """
 
 from __future__ import annotations
 
-import heapq
+from operator import attrgetter
 from typing import Any
 
 from .grad_mode import _state
 from .graph import FREED_MSG, AccumulateGrad, Node
 
 __all__ = ["run_backward"]
+
+_by_seq = attrgetter("_seq")
 
 
 def gradient_edge(t: Any) -> tuple[Node, int]:
@@ -29,14 +33,6 @@ def gradient_edge(t: Any) -> tuple[Node, int]:
     return acc, 0
 
 
-def _add(a: Any, b: Any) -> Any:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return a + b
-
-
 def run_backward(
     roots: list[Any],
     grads: list[Any],
@@ -47,80 +43,73 @@ def run_backward(
     allow_unused: bool = False,
 ) -> list[Any] | None:
     """Backpropagate ``grads`` from ``roots``; with ``accumulate=False`` return grads of ``inputs``."""
+    # Gradient buffers: one list per node, one slot per node output.
     buffers: dict[Node, list[Any]] = {}
     for t, g in zip(roots, grads):
         node, nr = gradient_edge(t)
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node._n_out
-        buf[nr] = _add(buf[nr], g)
+        buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    # capture: (node, nr) -> index in the result (autograd.grad, or backward(inputs=...))
     capture: dict[tuple[Node, int], int] = {}
     if inputs is not None:
         for i, t in enumerate(inputs):
             capture[gradient_edge(t)] = i
+    results: list[Any] = [None] * len(capture)
+    found = [False] * len(results)
 
-    # 1. dependencies
-    deps: dict[Node, int] = {}
+    # 1. discovery
+    nodes: list[Node] = []
+    leaves: list[Node] = []
     stack = list(buffers)
     seen = set(stack)
     while stack:
         node = stack.pop()
+        if type(node) is AccumulateGrad:
+            leaves.append(node)
+            continue
+        nodes.append(node)
         for e in node._next:
-            if e is None:
-                continue
-            n = e[0]
-            deps[n] = deps.get(n, 0) + 1
-            if n not in seen:
-                seen.add(n)
-                stack.append(n)
-
-    results: list[Any] = [None] * (len(inputs) if inputs is not None else 0)
-    found = [False] * len(results)
-    tie = 0
-    ready: list[tuple[float, int, Node]] = []
-    for node in buffers:
-        if deps.get(node, 0) == 0:
-            ready.append((-node._seq, tie, node))
-            tie += 1
-    heapq.heapify(ready)
+            if e is not None and e[0] not in seen:
+                seen.add(e[0])
+                stack.append(e[0])
+    nodes.sort(key=_by_seq, reverse=True)
 
     prev_mode = _state.enabled
     _state.enabled = create_graph
     try:
-        while ready:
-            node = heapq.heappop(ready)[2]
+        # 2. interior nodes, newest first
+        for node in nodes:
             buf = buffers.pop(node, None)
             if buf is None:
-                buf = [None] * node._n_out
-            if capture:
-                for nr in range(node._n_out):
-                    idx = capture.get((node, nr))
-                    if idx is not None:
-                        g = _run_tensor_hooks(node, nr, buf[nr])
-                        buf[nr] = g
-                        results[idx] = g
-                        found[idx] = True
-            if type(node) is AccumulateGrad:
-                if accumulate and buf[0] is not None and (inputs is None or (node, 0) in capture):
-                    _accumulate(node, buf[0], create_graph)
+                if not retain_graph:
+                    node._release()
                 continue
+            if capture:
+                _capture(node, buf, capture, results, found)
             in_grads = _run_node(node, buf, retain_graph)
             for e, g in zip(node._next, in_grads):
-                if e is None:
+                if e is None or g is None:
                     continue
                 n, nr = e
-                if g is not None:
-                    b = buffers.get(n)
-                    if b is None:
-                        b = buffers[n] = [None] * n._n_out
+                b = buffers.get(n)
+                if b is None:
+                    b = buffers[n] = [None] * n._n_out
+                    b[nr] = g
+                else:
                     b[nr] = g if b[nr] is None else b[nr] + g
-                left = deps[n] - 1
-                deps[n] = left
-                if left == 0:
-                    heapq.heappush(ready, (-n._seq, tie, n))
-                    tie += 1
+        # 3. leaves
+        for node in leaves:
+            buf = buffers.pop(node, None)
+            if buf is None or buf[0] is None:
+                continue
+            if capture:
+                _capture(node, buf, capture, results, found)
+                if accumulate and (node, 0) in capture:
+                    _accumulate(node, buf[0], create_graph)
+            elif accumulate:
+                _accumulate(node, buf[0], create_graph)
     finally:
         _state.enabled = prev_mode
 
@@ -128,18 +117,28 @@ def run_backward(
         for i, ok in enumerate(found):
             if not ok and not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph."
-                    " Set allow_unused=True if this is the desired behavior."
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
                 )
         return results
     return None
+
+
+def _capture(node: Node, buf: list[Any], capture: dict[Any, int], results: list[Any], found: list[bool]) -> None:  # noqa: E501
+    for nr in range(node._n_out):
+        idx = capture.get((node, nr))
+        if idx is not None:
+            g = _run_tensor_hooks(node, nr, buf[nr])
+            buf[nr] = g
+            results[idx] = g
+            found[idx] = True
 
 
 def _run_tensor_hooks(node: Node, nr: int, g: Any) -> Any:
     """Hooks registered with ``tensor.register_hook`` on a non-leaf, then ``retain_grad``."""
     hooks = node._tensor_hooks
     if hooks and g is not None:
-        for h in list(hooks.get(nr, ())):
+        for h in list(hooks.get(nr, {}).values()):
             r = h(g)
             if r is not None:
                 g = r
@@ -148,13 +147,21 @@ def _run_tensor_hooks(node: Node, nr: int, g: Any) -> Any:
         ref = retain.get(nr)
         t = ref() if ref is not None else None
         if t is not None:
-            t.grad = g.detach().clone() if t.grad is None else t.grad + g.detach()
+            t._grad = g.detach().clone() if t._grad is None else t._grad + g.detach()
     return g
 
 
 def _run_node(node: Node, buf: list[Any], retain_graph: bool) -> tuple[Any, ...]:
     if node._freed:
         raise RuntimeError(FREED_MSG)
+    if not node._hooked:
+        # perf: the common case, no hooks on this node
+        out = node._backward(buf) if buf[0] is not None or node._n_out > 1 else (None,) * len(node._next)  # noqa: E501
+        if type(out) is not tuple:
+            out = (out,)
+        if not retain_graph:
+            node._release()
+        return out
     if node._tensor_hooks or node._retain:
         for nr in range(node._n_out):
             buf[nr] = _run_tensor_hooks(node, nr, buf[nr])
@@ -163,12 +170,12 @@ def _run_node(node: Node, buf: list[Any], retain_graph: bool) -> tuple[Any, ...]
             r = h(tuple(buf))
             if r is not None:
                 buf = list(r)
-    if node._n_out == 1 and buf[0] is None:
-        out: tuple[Any, ...] = (None,) * len(node._next)
+    if node._n_out == 1:
+        out = node._backward(buf) if buf[0] is not None else (None,) * len(node._next)
     else:
         out = node._backward(buf)
-        if type(out) is not tuple:
-            out = (out,)
+    if type(out) is not tuple:
+        out = (out,)
     if node._post_hooks:
         for h in list(node._post_hooks.values()):
             r = h(out, tuple(buf))
@@ -189,16 +196,20 @@ def _accumulate(acc: AccumulateGrad, g: Any, create_graph: bool) -> None:
             r = h(g)
             if r is not None:
                 g = r
-    if g.dtype is not t.dtype:
+    if g._array.dtype != t._array.dtype:
         g = g.to(t.dtype)
-    if t.grad is None:
+    if g._array.shape != t._array.shape:
+        from .._ops.shape import sum_to  # noqa: PLC0415
+
+        g = sum_to(g, t._array.shape)
+    cur = t._grad
+    if cur is None:
         # The engine may hand one gradient tensor to several edges (add, expand): own a copy.
-        t.grad = g if create_graph else g.detach().clone()
-    elif create_graph or t.grad.requires_grad:
-        t.grad = t.grad + g
+        t._grad = g if create_graph else g.detach().clone()
+    elif create_graph or cur._rg:
+        t._grad = cur + g
     else:
-        xp_add = t.grad._array.__iadd__
-        xp_add(g._array)
+        cur._array += g._array
     if meta is not None:
         for h in list(meta.get("post_acc_hooks", {}).values()):
             h(t)

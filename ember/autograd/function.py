@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 
 from .grad_mode import _state
-from .graph import Node
+from .graph import AccumulateGrad, Node, _seq
+
+_new = object.__new__
 
 __all__ = ["Op", "Function", "FunctionCtx", "once_differentiable"]
 
@@ -82,15 +84,31 @@ class Op:
 
     @classmethod
     def _record(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        node = cls._node_cls()
-        node.needs_input_grad = tuple(a is not None and a._rg for a in args)
+        # perf: Node() and gradient_edge() are inlined; this runs once per recorded op.
+        node = _new(cls._node_cls)
+        node._seq = next(_seq)
+        needs = []
+        edges = []
+        for a in args:
+            if a is not None and a._rg:
+                needs.append(True)
+                fn = a.grad_fn
+                if fn is not None:
+                    edges.append((fn, a._output_nr))
+                else:
+                    acc = a._accumulator
+                    if acc is None:
+                        acc = a._accumulator = AccumulateGrad(a)
+                    edges.append((acc, 0))
+            else:
+                needs.append(False)
+                edges.append(None)
+        node.needs_input_grad = tuple(needs)
         out = cls.forward(node, *args, **kwargs)
         if isinstance(out, _generic):
             out = np.asarray(out)
         t = _wrap(out, True, node)
-        node._next = tuple(
-            gradient_edge(a) if a is not None and a._rg else None for a in args
-        )
+        node._next = tuple(edges)
         if cls.is_view:
             t._vc = _share_vc(args[0])
         if cls.save_output:
@@ -278,7 +296,6 @@ def once_differentiable(fn: Any) -> Any:
     return wrapper
 
 
-from .engine import gradient_edge  # noqa: E402
 
 # Set by ember._tensor once Tensor exists (the two modules need each other).
 _wrap: Any = None

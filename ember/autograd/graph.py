@@ -9,6 +9,7 @@ for inputs that need no gradient.
 from __future__ import annotations
 
 import itertools
+import re
 import weakref
 from typing import Any, Callable
 
@@ -66,9 +67,10 @@ class Node:
         from ..utils.hooks import RemovableHandle  # noqa: PLC0415
 
         if self._post_hooks is None:
-            self._post_hooks = {}
+            self._post_hooks = _Hooks()
         h = RemovableHandle(self._post_hooks)
         self._post_hooks[h.id] = fn
+        self._hooked = True
         return h
 
     def register_prehook(self, fn: Callable[..., Any]) -> Any:
@@ -76,15 +78,16 @@ class Node:
         from ..utils.hooks import RemovableHandle  # noqa: PLC0415
 
         if self._pre_hooks is None:
-            self._pre_hooks = {}
+            self._pre_hooks = _Hooks()
         h = RemovableHandle(self._pre_hooks)
         self._pre_hooks[h.id] = fn
+        self._hooked = True
         return h
 
     # --- saved tensors -----------------------------------------------------------------------
     def save_for_backward(self, *tensors: Any) -> None:
         self._saved = tensors
-        self._versions = tuple(t._vc[0] if t is not None and t._vc is not None else 0 for t in tensors)
+        self._versions = [t._vc[0] if t is not None and t._vc is not None else 0 for t in tensors]
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
@@ -95,6 +98,8 @@ class Node:
             if t is not None and t._vc is not None and t._vc[0] != v:
                 raise RuntimeError(_modified_msg(t, t._vc[0], v))
         return saved
+
+    _hooked = False  # set once any hook is registered on this node (engine fast path)
 
     @property
     def output(self) -> Any:
@@ -115,35 +120,39 @@ class Node:
 
     def _release(self) -> None:
         """Free what the forward saved (called after backward unless retain_graph)."""
-        self._freed = True
-        keep = {k: v for k, v in self.__dict__.items() if k in _ENGINE_KEYS}
-        self.__dict__.clear()
-        self.__dict__.update(keep)
+        d = self.__dict__
+        d.pop("_saved", None)
+        d.pop("_out", None)
         self._freed = True
 
     def _backward(self, grads: list[Any]) -> tuple[Any, ...]:
         return self._op.backward(self, *grads)
 
 
-_ENGINE_KEYS = frozenset(("_seq", "_next", "needs_input_grad", "_pre_hooks", "_post_hooks",
-                          "_tensor_hooks", "_retain", "_metadata", "_freed"))  # fmt: skip
-
-
 def _modified_msg(t: Any, now: int, expected: int) -> str:
     from .._tensor import typename_of  # noqa: PLC0415
 
-    where = f", which is output {t._output_nr} of {t.grad_fn.name()}," if t.grad_fn is not None else ""
+    # torch names the producing op without its "Backward0" suffix here ("output 0 of Add")
+    op = re.sub(r"Backward\d*$", "", t.grad_fn.name()) if t.grad_fn is not None else ""
+    where = f", which is output {t._output_nr} of {op}," if t.grad_fn is not None else ""
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{typename_of(t)} [{', '.join(map(str, t.shape))}]]{where} is at version "
         f"{now}; expected version {expected} instead. Hint: enable anomaly detection to find the "
         "operation that failed to compute its gradient, with "
-        "torch.autograd.set_detect_anomaly(True)."
+        "torch.autograd.set_detect_anomaly(True, check_nan=False)."
     )
+
+
+class _Hooks(dict):
+    """A hook dict (a dict subclass, so RemovableHandle can hold it weakly)."""
 
 
 class AccumulateGrad(Node):
     """The node at a leaf tensor: adds the incoming gradient into ``tensor.grad``."""
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
 
     _next = ()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._device import cuda_available, cupy
+from . import amp  # noqa: F401 - ember.cuda.amp (deprecated spellings of ember.amp)
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "synchronize",
            "manual_seed", "manual_seed_all", "is_bf16_supported", "empty_cache",
