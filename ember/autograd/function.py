@@ -74,7 +74,11 @@ class Op:
             for a in args:
                 if a is not None and a._rg:
                     return cls._record(args, kwargs)
-        out = cls.forward(NO_CTX, *args, **kwargs)
+        try:
+            out = cls.forward(NO_CTX, *args, **kwargs)
+        except TypeError:
+            _check_devices(args)
+            raise
         if isinstance(out, _generic):
             out = np.asarray(out)
         t = _wrap(out)
@@ -104,7 +108,11 @@ class Op:
                 needs.append(False)
                 edges.append(None)
         node.needs_input_grad = tuple(needs)
-        out = cls.forward(node, *args, **kwargs)
+        try:
+            out = cls.forward(node, *args, **kwargs)
+        except TypeError:
+            _check_devices(args)
+            raise
         if isinstance(out, _generic):
             out = np.asarray(out)
         t = _wrap(out, True, node)
@@ -117,6 +125,22 @@ class Op:
                 vc = t._vc = [0]
             node._out = (out, vc, vc[0])
         return t
+
+
+def _check_devices(args: tuple[Any, ...]) -> None:
+    """Turn a NumPy/CuPy operand clash into torch's "same device" error."""
+    devs = []
+    for a in args:
+        if a is not None and hasattr(a, "_array"):
+            d = a.device
+            if d not in devs:
+                devs.append(d)
+    if len(devs) > 1:
+        raise RuntimeError(
+            "Expected all tensors to be on the same device, but found at least two devices, "
+            f"{devs[-1] if devs[0].type == 'cpu' else devs[0]} and "
+            f"{devs[0] if devs[0].type == 'cpu' else devs[-1]}!"
+        )
 
 
 def _share_vc(base: Any) -> list[int]:
