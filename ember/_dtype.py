@@ -131,6 +131,10 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     if a is bfloat16 or b is bfloat16:
         other = b if a is bfloat16 else a
         return bfloat16 if other._cat < 2 else promote_types(other, float32) if other is float16 else other  # noqa: E501
+    if a._cat <= 1 < b._cat or b._cat <= 1 < a._cat:
+        # torch: bool/integer with floating/complex gives the floating/complex dtype as is
+        # (float32 with int64 is float32; NumPy would say float64)
+        return b if b._cat > a._cat else a
     r = from_numpy(np.promote_types(a.np, b.np))
     # torch never goes from integers to float64: uint64 with int64 is an error in torch, and
     # NumPy would say float64. Keep integers integral.

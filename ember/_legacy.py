@@ -37,6 +37,8 @@ def _options(dt: D.dtype, cuda: bool) -> str:
 
 
 class _LegacyMeta(_TensorMeta):
+    _legacy_name: str
+
     # torch: the types print as <class 'torch.FloatTensor'> / <class 'torch.cuda.FloatTensor'>
     def __repr__(cls) -> str:
         return f"<class '{cls._legacy_name}'>"

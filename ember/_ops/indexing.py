@@ -36,7 +36,7 @@ def convert_index(idx: Any) -> tuple[tuple[Any, ...], bool]:
             basic = False
         elif isinstance(i, np.integer):
             out.append(int(i))
-        elif isinstance(i, list | tuple | np.ndarray | bool):
+        elif isinstance(i, list | tuple | range | np.ndarray | bool):  # torch accepts range
             a = np.asarray([int(v) if isinstance(v, Tensor) else v for v in i] if isinstance(i, list | tuple) else i)  # noqa: E501
             if a.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")

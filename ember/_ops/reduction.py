@@ -325,7 +325,7 @@ def _arg(input: Tensor, dim: Any, keepdim: bool, f: str) -> Tensor:
     if x.ndim == 0:
         return _wrap(_xp(x).zeros((), np.int64))
     r = getattr(x, f)(axis=d, keepdims=keepdim)
-    return _wrap(r.astype(np.int64, copy=False))
+    return _wrap(_xp(x).asarray(r).astype(np.int64, copy=False))  # 1-D input: NumPy gives a scalar
 
 
 def argmax(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:

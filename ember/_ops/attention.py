@@ -1,0 +1,157 @@
+"""Fused scaled dot-product attention: ``softmax(q @ k^T * scale + mask) @ v`` as one op.
+
+One GEMM, an in-place softmax and a second GEMM forward; the hand-written backward is four GEMMs
+and one fused softmax gradient. Rows whose every key is masked out give zeros (and zero
+gradients), as torch's CPU kernels do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ember._device import array_namespace
+from ember._tensor import Tensor, _wrap
+from ember.autograd.function import Op
+from ember.autograd.grad_mode import _state
+from ember._ops.shape import sum_to
+
+__all__ = ["ScaledDotProductAttention"]
+
+_causal_cache: dict[tuple[Any, int, int], Any] = {}
+
+
+def _causal_mask(xp: Any, L: int, S: int) -> Any:
+    """Boolean ``(L, S)`` array, True above the diagonal (the keys a query may not see)."""
+    key = (xp, L, S)
+    m = _causal_cache.get(key)
+    if m is None:
+        m = _causal_cache[key] = xp.triu(xp.ones((L, S), dtype=bool), 1)
+    return m
+
+
+def _scores(xp: Any, q: Any, k: Any, mask: Any, scale: float, causal: bool) -> Any:
+    """Masked, scaled attention logits ``q @ k^T * scale`` (a fresh array, safe to overwrite)."""
+    s = q @ k.swapaxes(-1, -2)
+    s *= scale
+    if mask is not None:
+        shape = xp.broadcast_shapes(s.shape, mask.shape)
+        if shape != s.shape:
+            s = xp.broadcast_to(s, shape).copy()
+        if mask.dtype == bool:
+            xp.copyto(s, -xp.inf, where=~mask)
+        else:
+            s += mask
+    if causal:
+        xp.copyto(s, -xp.inf, where=_causal_mask(xp, s.shape[-2], s.shape[-1]))
+    return s
+
+
+def _softmax_(xp: Any, s: Any, safe: bool) -> Any:
+    """Softmax over the last axis, in place; with ``safe``, fully masked rows become zeros."""
+    m = s.max(axis=-1, keepdims=True)
+    if safe:
+        m[m == -xp.inf] = 0  # an all -inf row: exp gives zeros instead of NaN
+    s -= m
+    xp.exp(s, out=s)
+    d = s.sum(axis=-1, keepdims=True)
+    if safe:
+        d[d == 0] = 1
+    s /= d
+    return s
+
+
+class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionForCpuBackward0"):
+    """``dropout(softmax(q @ k^T * scale + mask)) @ v``; ``mask`` is bool (True = keep) or float."""
+
+    @staticmethod
+    def forward(ctx: Any, q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None, scale: float = 1.0,
+                causal: bool = False, dropout_p: float = 0.0, rng: Any = None) -> Any:
+        qa, ka, va = q._array, k._array, v._array
+        xp = array_namespace(qa)
+        ma = mask._array if mask is not None else None
+        p = _softmax_(xp, _scores(xp, qa, ka, ma, scale, causal), ma is not None)
+        keep = None
+        if dropout_p > 0.0:
+            r = rng.random(p.shape, dtype=p.dtype) if rng is not None else xp.random.random(p.shape).astype(p.dtype)  # noqa: E501
+            keep = (r >= dropout_p).astype(p.dtype)
+            keep *= 1.0 / (1.0 - dropout_p)
+            out = (p * keep) @ va
+        else:
+            out = p @ va
+        if ctx.recording:
+            ctx.save_for_backward(q, k, v, mask)
+            ctx.p, ctx.keep, ctx.scale, ctx.causal = p, keep, scale, causal
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+        if _state.enabled:  # create_graph: differentiate the composed formula instead
+            return _composed_backward(ctx, grad)
+        q, k, v, mask = ctx.saved_tensors
+        gq, gk, gv, gm = ctx.needs_input_grad
+        g, p, keep, scale = grad._array, ctx.p, ctx.keep, ctx.scale
+        xp = array_namespace(g)
+        pd = p * keep if keep is not None else p
+        dv = _grad(pd.swapaxes(-1, -2) @ g, v) if gv else None
+        if not (gq or gk or gm):
+            return None, None, dv, None
+        ds = g @ v._array.swapaxes(-1, -2)  # d(dropped p), then softmax backward in place
+        if keep is not None:
+            ds *= keep
+        ds -= xp.einsum("...ij,...ij->...i", ds, p)[..., None]
+        ds *= p
+        dm = _grad(ds, mask) if gm else None
+        dq = dk = None
+        if gq:
+            dq = ds @ k._array
+            dq *= scale
+            dq = _grad(dq, q)
+        if gk:
+            dk = ds.swapaxes(-1, -2) @ q._array
+            dk *= scale
+            dk = _grad(dk, k)
+        return dq, dk, dv, dm
+
+
+def _grad(g: Any, like: Tensor) -> Tensor:
+    """Wrap an array gradient, summed down to the input's shape where it was broadcast."""
+    t = _wrap(g)
+    return sum_to(t, like.shape) if g.shape != like._array.shape else t
+
+
+def _composed_backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+    """Gradients through the composed attention formula, recorded for double backward."""
+    q, k, v, mask = ctx.saved_tensors
+    p = _probs(q, k, mask, ctx.scale, ctx.causal)
+    if ctx.keep is not None:
+        p = p * _wrap(ctx.keep)
+    out = p @ v
+    return _vjp(out, (q, k, v, mask), ctx.needs_input_grad, grad)
+
+
+def _vjp(out: Tensor, inputs: tuple[Any, ...], needs: tuple[bool, ...], grad: Tensor) -> tuple[Any, ...]:  # noqa: E501
+    """``autograd.grad`` of ``out`` for the inputs that need it (each distinct tensor once)."""
+    import ember  # noqa: PLC0415
+
+    wanted: list[Any] = []
+    for x, n in zip(inputs, needs):
+        if n and x is not None and not any(x is w for w in wanted):
+            wanted.append(x)
+    grads = ember.autograd.grad(out, wanted, grad, create_graph=True, allow_unused=True)
+    by_id = {id(w): g for w, g in zip(wanted, grads)}
+    return tuple(by_id[id(x)] if n and x is not None else None for x, n in zip(inputs, needs))
+
+
+def _probs(q: Tensor, k: Tensor, mask: Tensor | None, scale: float, causal: bool) -> Tensor:
+    """The attention probabilities from composed (differentiable) Tensor ops."""
+    from ember._ops.activation import softmax  # noqa: PLC0415
+    from ember._ops.elementwise import where  # noqa: PLC0415
+
+    s = (q @ k.transpose(-1, -2)) * scale
+    if mask is not None:
+        s = s.masked_fill(~mask, float("-inf")) if mask.dtype.name == "bool" else s + mask
+    if causal:
+        xp = array_namespace(q._array)
+        s = s.masked_fill(_wrap(_causal_mask(xp, s.shape[-2], s.shape[-1])), float("-inf"))
+    p = softmax(s, -1)
+    return where(p.isnan(), p.new_zeros(()), p) if mask is not None else p

@@ -1,0 +1,11 @@
+"""``ember.backends.mkldnn``: not used by ember (NumPy brings its own BLAS and threads)."""
+
+from __future__ import annotations
+
+__all__ = ["is_available"]
+
+
+def is_available() -> bool:
+    r"""Whether ember can use mkldnn: no."""
+    return False
+enabled: bool = True  # torch: the flag defaults on; ember has nothing to switch

@@ -1,0 +1,152 @@
+"""Convolution op (``ConvolutionBackward0``) against torch: values, gradients, double backward."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+import ember.nn.functional as F
+
+# (input shape, weight shape, kwargs)
+CASES = [
+    ((2, 4, 9), (6, 2, 3), dict(stride=2, padding=1, dilation=2, groups=2)),
+    ((2, 3, 10), (5, 3, 4), dict(stride=3)),
+    ((3, 10), (5, 3, 4), dict(padding=2)),
+    ((2, 4, 9, 8), (6, 2, 3, 2), dict(stride=(2, 1), padding=(1, 0), dilation=(1, 2), groups=2)),
+    ((2, 1, 12, 12), (4, 1, 5, 5), {}),
+    ((3, 7, 7), (2, 3, 3, 3), dict(padding=1)),
+    ((2, 4, 8, 8), (4, 1, 3, 3), dict(groups=4, padding="same")),
+    ((2, 3, 8, 7), (4, 3, 4, 2), dict(padding="same", dilation=2)),
+    ((2, 3, 8, 7), (4, 3, 3, 3), dict(padding="valid")),
+    ((2, 4, 5, 6, 5), (6, 2, 3, 2, 2), dict(stride=(2, 1, 1), padding=(1, 0, 1), groups=2)),
+]
+T_CASES = [
+    ((2, 4, 7), (4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    ((2, 4, 7, 8), (4, 3, 3, 3), dict(stride=2, padding=1, output_padding=(1, 0))),
+    ((2, 4, 7, 8), (4, 2, 3, 2), dict(stride=(3, 2), padding=1, output_padding=(2, 1),
+                                      groups=2, dilation=(2, 1))),
+    ((4, 5, 6), (4, 2, 2, 2), dict(stride=2)),
+    ((2, 2, 3, 4, 3), (2, 3, 2, 3, 2), dict(stride=2, output_padding=1)),
+]
+
+
+def _run(name, xs, ws, kw, rng, dtype=np.float64):
+    x = rng.standard_normal(xs).astype(dtype)
+    w = rng.standard_normal(ws).astype(dtype)
+    cout = ws[1] * kw.get("groups", 1) if "transpose" in name else ws[0]
+    b = rng.standard_normal(cout).astype(dtype)
+    outs, gy = [], None
+    for lib, fn in ((torch, getattr(torch.nn.functional, name)), (ember, getattr(F, name))):
+        xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = fn(xt, wt, bt, **kw)
+        if gy is None:
+            gy = rng.standard_normal(tuple(y.shape)).astype(dtype)
+        y.backward(lib.tensor(gy))
+        outs.append((y, xt.grad, wt.grad, bt.grad))
+    return outs
+
+
+@pytest.mark.parametrize(("xs", "ws", "kw"), CASES)
+def test_conv_matches_torch(xs, ws, kw, rng):
+    name = f"conv{len(ws) - 2}d"
+    ref, ours = _run(name, xs, ws, kw, rng)
+    assert type(ours[0].grad_fn).__name__ == type(ref[0].grad_fn).__name__
+    for a, b in zip(ours, ref):
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(("xs", "ws", "kw"), T_CASES)
+def test_conv_transpose_matches_torch(xs, ws, kw, rng):
+    name = f"conv_transpose{len(ws) - 2}d"
+    ref, ours = _run(name, xs, ws, kw, rng)
+    assert type(ours[0].grad_fn).__name__ == type(ref[0].grad_fn).__name__
+    for a, b in zip(ours, ref):
+        assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_conv_float32_and_no_grad(rng):
+    x = rng.standard_normal((4, 3, 11, 11), dtype=np.float32)
+    w = rng.standard_normal((5, 3, 3, 3), dtype=np.float32)
+    with ember.no_grad():
+        y = F.conv2d(ember.tensor(x), ember.tensor(w), stride=2)
+    ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), stride=2)
+    assert y.dtype == ember.float32 and y.grad_fn is None
+    np.testing.assert_allclose(y.numpy(), ref.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_conv_double_backward(transposed, rng):
+    name = "conv_transpose2d" if transposed else "conv2d"
+    kw = dict(stride=2, padding=1, groups=2)
+    x = rng.standard_normal((2, 4, 6, 5))
+    w = rng.standard_normal((4, 2, 3, 3))
+    res = []
+    for lib, fn in ((torch, getattr(torch.nn.functional, name)), (ember, getattr(F, name))):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = fn(xt, wt, **kw)
+        gx, gw = lib.autograd.grad((y * y).sum(), (xt, wt), create_graph=True)
+        (gx.pow(2).sum() + (gw * gw).sum()).backward()
+        res.append((gx, gw, xt.grad, wt.grad))
+    for a, b in zip(res[1], res[0]):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-9, atol=1e-9)
+
+
+def test_conv_gradcheck(rng):
+    x = ember.tensor(rng.standard_normal((1, 2, 5, 5)), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((3, 2, 2, 3)), requires_grad=True)
+    y = F.conv2d(x, w, stride=(2, 1), padding=1)
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(ember.tensor(g))
+    eps = 1e-6
+    for t in (x, w):
+        a = t.detach().numpy()
+        num = np.zeros_like(a)
+        for i in np.ndindex(a.shape):
+            old = a[i]
+            a[i] = old + eps
+            up = (F.conv2d(x.detach(), w.detach(), stride=(2, 1), padding=1).numpy() * g).sum()
+            a[i] = old - eps
+            dn = (F.conv2d(x.detach(), w.detach(), stride=(2, 1), padding=1).numpy() * g).sum()
+            a[i] = old
+            num[i] = (up - dn) / (2 * eps)
+        np.testing.assert_allclose(t.grad.numpy(), num, rtol=1e-6, atol=1e-6)
+
+
+ERRORS = [
+    ("conv2d", (64, 3, 28, 28), (20, 1, 5, 5), {}),
+    ("conv2d", (28, 28), (20, 1, 5, 5), {}),
+    ("conv2d", (1, 1, 4, 4), (20, 1, 5, 5), {}),
+    ("conv2d", (1, 4, 8, 8), (20, 2, 5, 5), dict(groups=3)),
+    ("conv2d", (1, 4, 8, 8), (20, 4, 5, 5), dict(bias=(3,))),
+    ("conv2d", (1, 4, 8, 8), (20, 4, 5, 5), dict(stride=0)),
+    ("conv2d", (1, 4, 8, 8), (20, 4, 5, 5), dict(padding=-1)),
+    ("conv2d", (1, 4, 8, 8), (20, 4, 5, 5), dict(padding="same", stride=2)),
+    ("conv2d", (1, 4, 8, 8), (20, 4, 5, 5), dict(padding="foo")),
+    ("conv2d", (1, 4, 8, 8), (20, 4, 5, 5), dict(padding=(1, 1, 1))),
+    ("conv2d", (1, 4, 8, 8), (20, 4, 5, 5), dict(groups=0)),
+    ("conv1d", (2, 3), (20, 4, 5), {}),
+    ("conv_transpose2d", (1, 4, 8, 8), (3, 4, 5, 5), {}),
+    ("conv_transpose2d", (1, 4, 8, 8), (4, 4, 5, 5), dict(output_padding=1)),
+]
+
+
+@pytest.mark.parametrize(("name", "xs", "ws", "kw"), ERRORS)
+def test_conv_errors_match_torch(name, xs, ws, kw):
+    kw = dict(kw)
+    bias = kw.pop("bias", None)
+    msgs = []
+    for lib, fn in ((torch, getattr(torch.nn.functional, name)), (ember, getattr(F, name))):
+        b = lib.zeros(bias) if bias else None
+        with pytest.raises(Exception) as ei:
+            fn(lib.zeros(xs), lib.zeros(ws), b, **kw)
+        msgs.append((type(ei.value), str(ei.value)))
+    assert msgs[1] == msgs[0]
+
+
+def test_conv_dtype_mismatch():
+    with pytest.raises(RuntimeError, match="expected scalar type Double but found Float"):
+        F.conv2d(ember.zeros(1, 1, 3, 3, dtype=ember.float64), ember.zeros(1, 1, 2, 2))
