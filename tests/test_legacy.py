@@ -86,3 +86,12 @@ def test_lazy_attr_table_resolves():
         if hasattr(ember, name):  # once the lead wires it
             assert getattr(ember, name) is getattr(L, name)
     assert set(L.CUDA_LAZY_ATTRS) == set(L.LAZY_ATTRS)
+
+
+def test_isinstance_parameters_and_sparse_like_torch():
+    from ember._sparse import sparse_coo_tensor
+
+    assert isinstance(ember.nn.Parameter(ember.zeros(2)), L.FloatTensor)
+    assert isinstance(torch.nn.Parameter(torch.zeros(2)), torch.FloatTensor)
+    assert not isinstance(sparse_coo_tensor([[0]], [1.0], (2,)), L.FloatTensor)
+    assert not isinstance(torch.sparse_coo_tensor([[0]], [1.0], (2,), check_invariants=True), torch.FloatTensor)  # noqa: E501

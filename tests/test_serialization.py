@@ -758,7 +758,6 @@ def test_fuzzed_files_raise_only_documented_errors():
         except Exception as e:  # noqa: BLE001 - any other type is the failure this test looks for
             raise AssertionError(f"case {case} (file {i}) raised {type(e).__name__}: {e}") from e
     elapsed = time.perf_counter() - start
-    print(outcomes, f"{elapsed:.1f}s")
     assert outcomes["ok"] < n_cases and len(outcomes) == 3, outcomes
     assert elapsed < 60, f"{n_cases} fuzz cases took {elapsed:.1f}s"
 

@@ -145,8 +145,8 @@ def quickstart(torch, X, Y, init, tmp_path):
 
 
 def test_quickstart(rng, tmp_path):
-    X = rng.random((48, 1, 28, 28), dtype=np.float32)
-    Y = rng.integers(0, 10, 48)
+    X = rng.random((32, 1, 28, 28), dtype=np.float32)
+    Y = rng.integers(0, 10, 32)
     init = {}
     ref = quickstart(real_torch, X, Y, init, tmp_path)
     (tmp_path / "e").mkdir()
@@ -635,10 +635,95 @@ def cifar_classifier(torch, X, Y, init):
 
 
 def test_cifar10_classifier(rng):
-    X = rng.random((12, 3, 32, 32), dtype=np.float32)
-    Y = rng.integers(0, 10, 12)
+    X = rng.random((8, 3, 32, 32), dtype=np.float32)
+    Y = rng.integers(0, 10, 8)
     init = {}
     ref = cifar_classifier(real_torch, X, Y, init)
     ours = cifar_classifier(ember, X, Y, init)
     _close(ours[0], ref[0], rtol=1e-4)
     assert ours[1:] == ref[1:]
+
+
+# --- DCGAN tutorial (tiny sizes) -----------------------------------------------------------------
+def dcgan(torch, data, noises, init):
+    nn, optim = torch.nn, torch.optim
+    nz, ngf, ndf, nc = 8, 4, 4, 1
+
+    def weights_init(m):
+        classname = m.__class__.__name__
+        if classname.find("Conv") != -1:
+            nn.init.normal_(m.weight.data, 0.0, 0.02)
+        elif classname.find("BatchNorm") != -1:
+            nn.init.normal_(m.weight.data, 1.0, 0.02)
+            nn.init.constant_(m.bias.data, 0)
+
+    class Generator(nn.Module):
+        def __init__(self, ngpu):
+            super().__init__()
+            self.ngpu = ngpu
+            self.main = nn.Sequential(
+                nn.ConvTranspose2d(nz, ngf * 4, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 4), nn.ReLU(True),  # noqa: E501
+                nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2), nn.ReLU(True),  # noqa: E501
+                nn.ConvTranspose2d(ngf * 2, nc, 4, 2, 1, bias=False), nn.Tanh())
+
+        def forward(self, input):
+            return self.main(input)
+
+    class Discriminator(nn.Module):
+        def __init__(self, ngpu):
+            super().__init__()
+            self.main = nn.Sequential(
+                nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+                nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2),
+                nn.LeakyReLU(0.2, inplace=True), nn.Conv2d(ndf * 2, 1, 4, 1, 0, bias=False),
+                nn.Sigmoid())
+
+        def forward(self, input):
+            return self.main(input)
+
+    device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    netG, netD = Generator(1).to(device), Discriminator(1).to(device)  # noqa: N806
+    netG.apply(weights_init)
+    netD.apply(weights_init)
+    for key, net in (("G", netG), ("D", netD)):
+        if key in init:
+            _load(torch, net, init[key])
+        init[key] = _numpy_state(net)
+    criterion = nn.BCELoss()
+    optimizerD = optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))  # noqa: N806
+    optimizerG = optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))  # noqa: N806
+    real_label, fake_label, out = 1.0, 0.0, []
+    for noise_np in noises:
+        netD.zero_grad()
+        real_cpu = torch.tensor(data).to(device)
+        b_size = real_cpu.size(0)
+        label = torch.full((b_size,), real_label, dtype=torch.float, device=device)
+        output = netD(real_cpu).view(-1)
+        errD_real = criterion(output, label)  # noqa: N806
+        errD_real.backward()
+        D_x = output.mean().item()  # noqa: N806
+        fake = netG(torch.tensor(noise_np))
+        label.fill_(fake_label)
+        output = netD(fake.detach()).view(-1)
+        errD_fake = criterion(output, label)  # noqa: N806
+        errD_fake.backward()
+        errD = errD_real + errD_fake  # noqa: N806
+        optimizerD.step()
+        netG.zero_grad()
+        label.fill_(real_label)
+        output = netD(fake).view(-1)
+        errG = criterion(output, label)  # noqa: N806
+        errG.backward()
+        optimizerG.step()
+        out.append([errD.item(), errG.item(), D_x])
+    return out, _numpy_state(netG)["main.1.running_mean"]
+
+
+def test_dcgan(rng):
+    data = rng.random((4, 1, 16, 16), dtype=np.float32) * 2 - 1
+    noises = [rng.standard_normal((4, 8, 1, 1)).astype(np.float32) for _ in range(2)]
+    init = {}
+    ref = dcgan(real_torch, data, noises, init)
+    ours = dcgan(ember, data, noises, init)
+    _close(ours[0], ref[0], rtol=1e-4)
+    _close(ours[1], ref[1], rtol=1e-4)

@@ -36,7 +36,13 @@ class Softmax(Op):
     def backward(ctx: Any, grad: Tensor) -> Any:
         y = ctx.output
         # d softmax: y * (g - sum(g * y))
-        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True))
+        if _state.enabled:
+            return y * (grad - (grad * y).sum(ctx.dim, keepdim=True))
+        ya, g = y._array, grad._array  # perf: no graph needed, stay on arrays
+        gy = g * ya
+        out = g - gy.sum(axis=ctx.dim, keepdims=True)
+        out *= ya
+        return _wrap(out)
 
 
 class LogSoftmax(Op):
@@ -53,10 +59,15 @@ class LogSoftmax(Op):
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:
-        from .elementwise import exp  # noqa: PLC0415
-
         y = ctx.output
-        return grad - exp(y) * grad.sum(ctx.dim, keepdim=True)
+        if _state.enabled:
+            from .elementwise import exp  # noqa: PLC0415
+
+            return grad - exp(y) * grad.sum(ctx.dim, keepdim=True)
+        ya, g = y._array, grad._array  # perf: no graph needed, stay on arrays
+        out = _ns(ya).exp(ya)
+        out *= g.sum(axis=ctx.dim, keepdims=True)
+        return _wrap(g - out)
 
 
 def _prep(input: Tensor, dim: Any, dtype: Any, name: str) -> tuple[Tensor, int]:
@@ -174,18 +185,32 @@ _AS = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)  # A&S
 
 
 def _cdf(x: Any) -> Any:
-    """The standard normal CDF: exact erf in float64; else one float32 pass (abs. error < 2e-7).
+    """The standard normal CDF: exact erf in float64; else float32 A&S 7.1.26 (abs. error < 2e-7).
 
     Below zero it is computed as erfc directly, so small tails keep their relative precision.
     """
     if x.dtype == np.float64:
         return 0.5 * (1 + erf_array(x * _SQRT_HALF))
     xp = _ns(x)
-    a = xp.abs(x).astype(np.float32, copy=False) * np.float32(_SQRT_HALF)
-    t = 1 / (1 + 0.3275911 * a)
-    half_erfc = (0.5 * t) * (_AS[0] + t * (_AS[1] + t * (_AS[2] + t * (_AS[3] + t * _AS[4]))))
-    half_erfc *= xp.exp(-a * a)
-    return xp.where(x < 0, half_erfc, 1 - half_erfc).astype(x.dtype, copy=False)
+    # perf: Horner's rule in place on two float32 buffers, no other temporaries
+    a = xp.abs(x, dtype=np.float32) if xp is np else xp.abs(x).astype(np.float32)
+    a *= np.float32(_SQRT_HALF)
+    t = a * np.float32(0.3275911)
+    t += 1
+    xp.reciprocal(t, out=t)
+    h = t * np.float32(_AS[4] / 2)
+    for c in _AS[3::-1]:
+        h += np.float32(c / 2)
+        h *= t
+    xp.square(a, out=a)
+    xp.negative(a, out=a)
+    xp.exp(a, out=a)
+    h *= a  # h = erfc(|x| / sqrt 2) / 2
+    # perf: arithmetic instead of np.where, whose random-mask branching costs 10x a pass
+    flip = 1 - 2 * h
+    flip *= x >= 0
+    h += flip
+    return h if h.dtype == x.dtype else h.astype(x.dtype)
 
 
 def _gelu(x: Any, approximate: str = "none") -> Any:
@@ -214,7 +239,44 @@ def _d2gelu(x: Any, approximate: str = "none") -> Any:
     return _INV_SQRT_2PI * xp.exp(-0.5 * x * x) * (2 - x * x)
 
 
-Gelu = _pointwise("Gelu", _gelu, _dgelu, _d2gelu)
+_GeluDerivative = _pointwise("_GeluD", _dgelu, _d2gelu, node_name="GeluBackward")
+
+
+class Gelu(Op):
+    """Fused GELU; the forward keeps the normal CDF it computed for the backward (erf form)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, approximate: str = "none") -> Any:
+        x = a._array
+        if approximate == "tanh":
+            y = _gelu(x, approximate)
+            cdf = None
+        else:
+            cdf = _cdf(x)
+            y = x * cdf
+        if ctx.recording:
+            ctx.save_for_backward(a)
+            ctx.approximate, ctx.cdf = approximate, cdf
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        (a,) = ctx.saved_tensors
+        if _state.enabled:
+            return grad * _GeluDerivative.apply(a, approximate=ctx.approximate)
+        x = a._array
+        if ctx.cdf is None:
+            return _wrap(grad._array * _dgelu(x, ctx.approximate))
+        # perf: d gelu = cdf + x * pdf, with the cdf from the forward
+        d = x * x
+        d *= -0.5
+        xp = _ns(x)
+        xp.exp(d, out=d)
+        d *= x
+        d *= _INV_SQRT_2PI
+        d += ctx.cdf
+        d *= grad._array
+        return _wrap(d)
 
 
 # silu / mish / softplus / logsigmoid ------------------------------------------------------------
@@ -232,7 +294,34 @@ def _d2silu(x: Any) -> Any:
     return s * (1 - s) * (2 + x * (1 - 2 * s))
 
 
-Silu = _pointwise("Silu", _silu, _dsilu, _d2silu)
+_SiluDerivative = _pointwise("_SiluD", _dsilu, _d2silu, node_name="SiluBackward")
+
+
+class Silu(Op):
+    """Fused SiLU (swish); the forward keeps its sigmoid for the backward."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Any:
+        x = a._array
+        s = _sig(x)
+        if ctx.recording:
+            ctx.save_for_backward(a)
+            ctx.s = s
+        return x * s
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        (a,) = ctx.saved_tensors
+        if _state.enabled:
+            return grad * _SiluDerivative.apply(a)
+        # perf: s * (1 + x * (1 - s)) in place, with s from the forward
+        s = ctx.s
+        d = 1 - s
+        d *= a._array
+        d += 1
+        d *= s
+        d *= grad._array
+        return _wrap(d)
 
 
 def _mish(x: Any) -> Any:
@@ -253,21 +342,32 @@ def _d2mish(x: Any) -> Any:
 Mish = _pointwise("Mish", _mish, _dmish, _d2mish)
 
 
+def _blend(mask: Any, a: Any, b: Any) -> Any:
+    """``where(mask, a, b)`` for finite values, as arithmetic (np.where branches per element)."""
+    out = a - b
+    out *= mask
+    out += b
+    return out
+
+
 def _softplus_b(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     xb = x * beta
+    sp = _softplus(xb)
+    if beta != 1:
+        sp /= beta
     # torch: linear above the threshold (in units of beta * x)
-    return _ns(x).where(xb > threshold, x, _softplus(xb) / beta).astype(x.dtype, copy=False)
+    return _blend(xb > threshold, x, sp)
 
 
 def _dsoftplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     xb = x * beta
-    return _ns(x).where(xb > threshold, 1, _sig(xb)).astype(x.dtype, copy=False)
+    return _blend(xb > threshold, 1, _sig(xb).astype(x.dtype, copy=False))
 
 
 def _d2softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Any:
     xb = x * beta
-    s = _sig(xb)
-    return _ns(x).where(xb > threshold, 0, beta * s * (1 - s)).astype(x.dtype, copy=False)
+    s = _sig(xb).astype(x.dtype, copy=False)
+    return beta * s * (1 - s) * (xb <= threshold)
 
 
 Softplus = _pointwise("Softplus", _softplus_b, _dsoftplus, _d2softplus)
@@ -292,20 +392,34 @@ LogSigmoid = _pointwise("LogSigmoid", _logsigmoid, _dlogsigmoid, _d2logsigmoid)
 # elu family -----------------------------------------------------------------------------------
 def _elu(x: Any, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0) -> Any:
     xp = _ns(x)
-    neg = alpha * xp.expm1(xp.minimum(x, 0) * input_scale)
-    return (scale * xp.where(x > 0, x, neg)).astype(x.dtype, copy=False)
+    neg = xp.minimum(x, 0)
+    if input_scale != 1:
+        neg *= input_scale
+    xp.expm1(neg, out=neg)
+    if alpha != 1:
+        neg *= alpha
+    neg += xp.maximum(x, 0)  # perf: the two branches are 0 where the other one applies
+    if scale != 1:
+        neg *= scale
+    return neg
 
 
 def _delu(x: Any, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0) -> Any:
     xp = _ns(x)
-    neg = (alpha * input_scale) * xp.exp(xp.minimum(x, 0) * input_scale)
-    return (scale * xp.where(x > 0, 1, neg)).astype(x.dtype, copy=False)
+    neg = xp.minimum(x, 0)
+    if input_scale != 1:
+        neg *= input_scale
+    xp.exp(neg, out=neg)
+    c = alpha * input_scale * scale
+    neg *= c  # equals c where x > 0, where the slope is `scale` instead
+    neg += (x > 0) * x.dtype.type(scale - c)
+    return neg
 
 
 def _d2elu(x: Any, alpha: float = 1.0, scale: float = 1.0, input_scale: float = 1.0) -> Any:
     xp = _ns(x)
-    neg = (alpha * input_scale * input_scale) * xp.exp(xp.minimum(x, 0) * input_scale)
-    return (scale * xp.where(x > 0, 0, neg)).astype(x.dtype, copy=False)
+    neg = (alpha * input_scale * input_scale * scale) * xp.exp(xp.minimum(x, 0) * input_scale)
+    return neg * (x <= 0)
 
 
 Elu = _pointwise("Elu", _elu, _delu, _d2elu)
@@ -324,12 +438,20 @@ Celu = _pointwise("Celu", _elu, _f32(_delu), _f32(_d2elu))
 
 # piecewise linear -----------------------------------------------------------------------------
 def _leaky(x: Any, negative_slope: float = 0.01) -> Any:
-    return _ns(x).where(x > 0, x, x * negative_slope)
+    xp = _ns(x)
+    if 0 <= negative_slope <= 1:  # perf: two passes instead of three
+        return xp.maximum(x, x * negative_slope)
+    out = xp.minimum(x, 0)
+    out *= negative_slope
+    out += xp.maximum(x, 0)
+    return out
 
 
 def _dleaky(x: Any, negative_slope: float = 0.01) -> Any:
-    t = x.dtype.type
-    return _ns(x).where(x > 0, t(1), t(negative_slope))
+    d = (x > 0).astype(x.dtype)
+    d *= 1 - negative_slope
+    d += negative_slope
+    return d
 
 
 LeakyRelu = _pointwise("LeakyRelu", _leaky, _dleaky)
@@ -351,8 +473,12 @@ def _hardswish(x: Any) -> Any:
 
 
 def _dhardswish(x: Any) -> Any:
-    xp = _ns(x)
-    return xp.where(x < -3, 0, xp.where(x <= 3, x / 3 + 0.5, 1)).astype(x.dtype, copy=False)
+    # torch: 0 below -3, x/3 + 1/2 on [-3, 3], 1 above
+    d = x / 3 - 0.5
+    d *= x <= 3
+    d += 1
+    d *= x >= -3
+    return d
 
 
 def _d2hardswish(x: Any) -> Any:
@@ -377,7 +503,7 @@ Hardsigmoid = _pointwise("Hardsigmoid", _hardsigmoid, _dhardsigmoid)
 
 
 def _threshold(x: Any, threshold: float = 0.0, value: float = 0.0) -> Any:
-    return _ns(x).where(x > threshold, x, value).astype(x.dtype, copy=False)
+    return _blend(x > threshold, x, x.dtype.type(value))
 
 
 def _dthreshold(x: Any, threshold: float = 0.0, value: float = 0.0) -> Any:
@@ -388,7 +514,7 @@ Threshold = _pointwise("Threshold", _threshold, _dthreshold)
 
 
 def _hardshrink(x: Any, lambd: float = 0.5) -> Any:
-    return _ns(x).where((x > lambd) | (x < -lambd), x, 0).astype(x.dtype, copy=False)
+    return x * ((x > lambd) | (x < -lambd))
 
 
 def _dhardshrink(x: Any, lambd: float = 0.5) -> Any:
@@ -399,8 +525,7 @@ Hardshrink = _pointwise("Hardshrink", _hardshrink, _dhardshrink)
 
 
 def _softshrink(x: Any, lambd: float = 0.5) -> Any:
-    xp = _ns(x)
-    return xp.where(x > lambd, x - lambd, xp.where(x < -lambd, x + lambd, 0)).astype(x.dtype, copy=False)  # noqa: E501
+    return x - _ns(x).clip(x, -lambd, lambd).astype(x.dtype, copy=False)
 
 
 Softshrink = _pointwise("Softshrink", _softshrink, _dhardshrink)
@@ -415,7 +540,11 @@ class PreluKernel(Op):
         x, wa = a._array, w._array
         if ctx.recording:
             ctx.save_for_backward(a, w)
-        return _ns(x).where(x > 0, x, x * wa)
+        xp = _ns(x)
+        out = xp.minimum(x, 0)
+        out *= wa if out.ndim >= wa.ndim else wa.reshape(())  # weight (C, 1, ...) or one slope
+        out += xp.maximum(x, 0)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Any:

@@ -52,14 +52,22 @@ def _pad(xp_: Any, x: Any, padding: Ints) -> Any:
 
 
 def _cols(x: Any, ks: Ints, stride: Ints, padding: Ints, dil: Ints, groups: int) -> Any:
-    """im2col: the columns ``(N, G, C/G*prod(K), L)`` (one contiguous copy)."""
+    """im2col, one contiguous copy: ``(N, G, C/G*prod(K), L)``, or ``(G, C/G*prod(K), N*L)``.
+
+    perf: the first ("batch-major") layout suits long rows (``L >= CK``): N small GEMMs, output
+    already NCHW. The second suits short rows (deep layers, small images): one big GEMM per group
+    and a weight gradient without transposing the columns.
+    """
     xp_ = _xp(x)
     out = tuple(conv_out_size(s, k, st, p, d)
                 for s, k, st, p, d in zip(x.shape[2:], ks, stride, padding, dil))
     win = _windows(xp_, _pad(xp_, x, padding), ks, stride, dil, out)
-    n = x.shape[0]
-    cols = xp_.ascontiguousarray(win).reshape(n, groups, -1, _prod(out))
-    return cols, out
+    n, c = x.shape[:2]
+    nk, nl = len(ks), _prod(out)
+    if nl >= c // groups * _prod(ks):
+        return xp_.ascontiguousarray(win).reshape(n, groups, -1, nl), out
+    win = win.transpose(1, *range(2, 2 + nk), 0, *range(2 + nk, 2 + 2 * nk))  # (C, *K, N, *O)
+    return xp_.ascontiguousarray(win).reshape(groups, -1, n * nl), out
 
 
 def _prod(t: Ints) -> int:
@@ -75,8 +83,13 @@ def _conv(x: Any, w: Any, stride: Ints, padding: Ints, dil: Ints, groups: int,
     cout = w.shape[0]
     cols, out = _cols(x, w.shape[2:], stride, padding, dil, groups)
     wm = w.reshape(groups, cout // groups, -1)
-    # perf: one broadcast matmul, (G, Co/G, CK) @ (N, G, CK, L) -> (N, G, Co/G, L), already NCHW.
-    y = (wm @ cols).reshape(x.shape[0], cout, *out)
+    n = x.shape[0]
+    if cols.ndim == 4:
+        # one broadcast matmul, (G, Co/G, CK) @ (N, G, CK, L) -> (N, G, Co/G, L), already NCHW
+        y = (wm @ cols).reshape(n, cout, *out)
+    else:  # (G, Co/G, CK) @ (G, CK, N*L) -> (Co, N, L), then to NCHW
+        y = _xp(x).ascontiguousarray((wm @ cols).reshape(cout, n, -1).swapaxes(0, 1))
+        y = y.reshape(n, cout, *out)
     return y, (cols if keep_cols else None)
 
 
@@ -88,13 +101,14 @@ def _conv_input(gy: Any, w: Any, in_sp: Ints, stride: Ints, padding: Ints, dil: 
     out = gy.shape[2:]
     cin_g = w.shape[1]
     ks = w.shape[2:]
-    nd = len(ks)
     cog = cout // groups
     # perf: work batch-last, (G, C, *spatial, N): every kernel offset then adds rows of
     # ``out[-1] * N`` contiguous numbers instead of rows of ``out[-1]``.
-    wt = w.reshape(groups, cog, cin_g, -1).transpose(0, 3, 2, 1)  # (G, K, Cg, Co/G)
-    g = xp_.moveaxis(gy, 0, -1).reshape(groups, 1, cog, -1)  # (G, 1, Co/G, L*N)
-    gcols = (wt @ g).reshape(groups, -1, cin_g, *out, n)  # (G, K, Cg, *out, N)
+    # perf: one GEMM per group (few, large BLAS calls thread well; many small ones do not).
+    kk = _prod(ks)
+    wt = xp_.ascontiguousarray(w.reshape(groups, cog, cin_g, kk).transpose(0, 3, 2, 1))
+    g = xp_.moveaxis(gy, 0, -1).reshape(groups, cog, -1)  # (G, Co/G, L*N)
+    gcols = (wt.reshape(groups, kk * cin_g, cog) @ g).reshape(groups, kk, cin_g, *out, n)
     # Padded buffer, big enough for every window (also when the input's tail is never read).
     full = tuple(max(s + 2 * p, d * (k - 1) + st * (o - 1) + 1)
                  for s, p, k, st, d, o in zip(in_sp, padding, ks, stride, dil, out))
@@ -122,12 +136,15 @@ def _conv_weight(x: Any, gy: Any, ks: Ints, stride: Ints, padding: Ints, dil: In
     if cols is None:
         cols, _ = _cols(x, ks, stride, padding, dil, groups)
     n, cout = gy.shape[:2]
-    g = gy.reshape(n, groups, cout // groups, -1)
     xp_ = _xp(x)
-    if g.shape[2] <= g.shape[3]:
-        # perf: N small GEMMs then a sum; the (N, G, Co/G, CK) partials are no bigger than cols.
-        gw = (g @ cols.swapaxes(-1, -2)).sum(0)
-    else:  # many channels, few positions: one contraction over (N, L)
+    if cols.ndim == 3:  # (G, CK, N*L): one GEMM per group, transposing only gy (small)
+        g = xp_.ascontiguousarray(gy.reshape(n, cout, -1).swapaxes(0, 1))
+        gw = g.reshape(groups, cout // groups, -1) @ cols.swapaxes(-1, -2)
+    elif groups == 1:
+        # perf: long rows (L >= CK): N small GEMMs with a long inner dimension, then a sum
+        gw = (gy.reshape(n, 1, cout, -1) @ cols.swapaxes(-1, -2)).sum(0)
+    else:
+        g = gy.reshape(n, groups, cout // groups, -1)
         gw = xp_.einsum("ngol,ngkl->gok", g, cols, optimize=True)
     return gw.reshape(cout, x.shape[1] // groups, *ks)
 

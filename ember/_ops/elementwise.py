@@ -753,7 +753,11 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
 def xlogy(input: Any, other: Any) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0."""
     x = input if isinstance(input, Tensor) else other.new_tensor(input)
-    return where(x == 0, x.new_zeros(()), x * log(other))
+    y = other if isinstance(other, Tensor) else x.new_tensor(other)
+    zero = x == 0
+    # log is taken of 1 where x == 0, so no log(0) warning and no NaN gradient leaks through
+    safe_y = where(zero, y.new_ones(()), y)
+    return where(zero, x.new_zeros(()), x * log(safe_y))
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:

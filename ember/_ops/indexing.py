@@ -66,6 +66,9 @@ class Slice(Op):
     @staticmethod
     def forward(ctx: Any, a: Tensor, idx: tuple[Any, ...] = ()) -> Any:
         ctx.shape, ctx.idx = a._array.shape, idx
+        # A trailing Ellipsis makes NumPy return a 0-d view instead of a scalar copy.
+        if not any(i is Ellipsis for i in idx):
+            idx = (*idx, Ellipsis)
         return _getitem(a._array, idx)
 
     @staticmethod

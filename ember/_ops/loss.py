@@ -46,7 +46,8 @@ class _Arr:
 
     @staticmethod
     def where(c: Any, a: Any, b: Any) -> Any:
-        return _ns(c).where(c, a, b)
+        # perf: arithmetic blend (the branches here are finite); np.where branches per element
+        return b + (a - b) * c
 
     @staticmethod
     def sign(x: Any) -> Any:
@@ -239,17 +240,21 @@ def _unrows(g: Any, shape: tuple[int, ...]) -> Any:
 
 def _targets(t: Any, C: int, ignore_index: int) -> tuple[Any, Any]:
     """Flattened targets with ignored entries at 0, and the mask of the kept ones."""
-    xp = _ns(t)
     t = t.reshape(-1)
     valid = t != ignore_index
+    if valid.all():  # perf: the common case needs two reductions, no masking
+        if t.size and (t.min() < 0 or t.max() >= C):
+            bad = (t < 0) | (t >= C)
+            raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
+        return t, valid
     bad = valid & ((t < 0) | (t >= C))
     if bad.any():
         raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
-    return xp.where(valid, t, 0), valid
+    return _ns(t).where(valid, t, 0), valid
 
 
 def _row_weights(w: Any, tc: Any, valid: Any, dtype: Any) -> Any:
-    return (w[tc] if w is not None else valid.astype(dtype)) * valid
+    return w[tc] * valid if w is not None else valid.astype(dtype)
 
 
 def _safe(denom: Any) -> Any:
@@ -347,7 +352,9 @@ class CrossEntropy(Op, node_name="NllLossBackward0"):
         idx = xp.arange(M)
         # d loss_i / d logp[i, c] = A[i, c]; through log-softmax: A - p * A.sum(1)
         wsum = C if w is None else w.sum()
-        sum_a = -(1 - ls) * wt - (ls / C) * wsum * valid
+        sum_a = -(1 - ls) * wt
+        if ls > 0:
+            sum_a -= valid.astype(wt.dtype) * (ls / C * wsum)  # perf: stay in the input's dtype
         if _state.enabled:
             A = xp.zeros((M, C), dtype=wt.dtype)
             A[idx, tc] = -(1 - ls) * wt
@@ -359,7 +366,9 @@ class CrossEntropy(Op, node_name="NllLossBackward0"):
             return _unrows(g * (_wrap(A) - p * _wrap(sum_a[:, None])), x.shape), None
         ga = grad._array
         r = ga.reshape(-1) if ctx.reduction == "none" else (ga / ctx.denom if ctx.reduction == "mean" else ga)  # noqa: E501
-        out = ctx.e * ((-sum_a * r) / ctx.s)[:, None]
+        coef = -sum_a * r
+        coef /= ctx.s
+        out = ctx.e * coef[:, None]
         rv = r * valid
         if ls > 0:
             out -= (ls / C) * (w if w is not None else 1) * (xp.ones(M, dtype=wt.dtype) * rv)[:, None]  # noqa: E501

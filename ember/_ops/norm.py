@@ -84,9 +84,10 @@ class NativeBatchNorm(Op):
         shape = (-1, *(1,) * (a.ndim - 2))
         if training:
             xhat, mean, rstd, var = _stats(a, axes, eps, True)
+            n = a.size // a.shape[1]
             if running_mean is not None:
-                n = a.size // a.shape[1]
                 _update(running_mean, mean.reshape(-1), momentum)
+            if running_var is not None:  # torch: the running variance is the unbiased one
                 _update(running_var, var.reshape(-1) * (n / max(n - 1, 1)), momentum)
         else:
             rm, rv = running_mean._array, running_var._array  # type: ignore[union-attr]

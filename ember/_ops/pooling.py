@@ -65,20 +65,44 @@ def _max_fwd(x: Any, k: Ints, s: Ints, p: Ints, d: Ints, out: Ints) -> tuple[Any
     xp_ = _xp(x)
     w = x.shape[3]
     win = _windows(_padded(x, p, out, k, s, d, -math.inf), out, k, s, d)
-    # perf: a running max over the kernel offsets (each a strided view, nothing copied) beats
-    # copying the windows out and calling argmax on a short last axis.
-    val = win[..., 0, 0].copy()
-    arg = xp_.zeros(val.shape, dtype=xp_.int64)  # offset in the plane of the best element
-    for j in range(1, k[0] * k[1]):
-        ki, kj = divmod(j, k[1])
-        v = win[..., ki, kj]
-        # torch: a later value wins when it is larger, or NaN (so NaN propagates)
-        m = v > val
-        m |= v != v
-        xp_.maximum(val, v, out=val)
-        arg[m] = ki * d[0] * w + kj * d[1]
+    val, arg = _scan(xp_, win, k, d, w, p, out, s, nan=False)
+    if bool(xp_.isnan(val).any()):  # rare: redo with torch's NaN rule (the last NaN wins)
+        val, arg = _scan(xp_, win, k, d, w, p, out, s, nan=True)
     row = (xp_.arange(out[0]) * s[0] - p[0]) * w
     arg += row.reshape(-1, 1) + (xp_.arange(out[1]) * s[1] - p[1])
+    return val, arg
+
+
+def _scan(xp_: Any, win: Any, k: Ints, d: Ints, w: int, p: Ints, out: Ints, s: Ints,
+          nan: bool) -> tuple[Any, Any]:
+    """Running max over the kernel offsets; ``arg`` is the winner's offset from the window start.
+
+    perf: each offset is a strided view (nothing copied), which beats copying the windows out
+    and calling argmax on a short last axis.
+    """
+    if any(p):
+        # torch: the scan starts from -inf at the window's first in-bounds element, so padding
+        # is never picked, not even over an all -inf window.
+        val = xp_.full(win.shape[:4], -math.inf, dtype=win.dtype)
+        first = [xp_.maximum(-(-(pp - xp_.arange(o) * st) // dd), 0) * dd
+                 for pp, o, st, dd in zip(p, out, s, d)]
+        arg = xp_.broadcast_to(first[0].reshape(-1, 1) * w + first[1], val.shape).copy()
+        start = 0
+    else:
+        val = win[..., 0, 0].copy()
+        arg = xp_.zeros(val.shape, dtype=xp_.int64)
+        start = 1
+    for j in range(start, k[0] * k[1]):
+        ki, kj = divmod(j, k[1])
+        v = win[..., ki, kj]
+        m = v > val  # torch: only a strictly larger value (or a NaN) takes over
+        if nan:
+            m |= v != v
+        xp_.maximum(val, v, out=val)
+        # perf: arg = where(m, off, arg) as arithmetic; a masked store is several times slower
+        step = ki * d[0] * w + kj * d[1] - arg
+        step *= m
+        arg += step
     return val, arg
 
 

@@ -28,60 +28,68 @@ def _sigmoid_(xp: Any, a: Any) -> Any:
 
 
 class Recurrence(Op, node_name="RecurrenceBackward0"):
-    """One direction of one layer over ``gi`` ``(T, B, G*H)``.
+    """One direction of one layer over input projections ``gi`` ``(N, G*H)`` in packed row order.
 
-    Returns ``(T, B, H)`` hidden states (``(T, B, 2H)`` ``[h | c]`` for LSTM). ``mode`` is
-    ``"LSTM"``, ``"GRU"``, ``"RNN_TANH"`` or ``"RNN_RELU"``; ``b_hh`` is only used by GRU (the
-    others fold it into ``gi``).
+    ``sizes[t]`` sequences (sorted longest first) run at step ``t``; their rows of ``gi`` come
+    in time order. Padded input is the case ``sizes = (B,) * T``. Returns ``(N + B, W)``: each
+    step's new states, then the final state of every sequence, where a state is ``h`` (``W = H``)
+    or ``[h | c]`` for LSTM (``W = 2H``). ``mode`` is ``"LSTM"``, ``"GRU"``, ``"RNN_TANH"`` or
+    ``"RNN_RELU"``; ``b_hh`` is only used by GRU (the others fold it into ``gi``).
     """
 
     @staticmethod
     def forward(ctx: Any, gi: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
-                b_hh: Tensor | None, mode: str = "LSTM", reverse: bool = False) -> Any:
+                b_hh: Tensor | None, mode: str = "LSTM", reverse: bool = False,
+                sizes: tuple[int, ...] = ()) -> Any:
         g, w = gi._array, w_hh._array
         xp = array_namespace(g)
-        T, B = g.shape[0], g.shape[1]
-        H = w.shape[1]
+        N, H, lstm, rec = g.shape[0], w.shape[1], mode == "LSTM", ctx.recording
+        out = xp.empty((N + h0.shape[0], 2 * H if lstm else H), dtype=g.dtype)
+        acts = xp.empty_like(g) if rec else None  # post-nonlinearity gates of every row
+        hp = xp.empty((N, H), dtype=g.dtype) if rec else None  # the state each row started from
+        cp = xp.empty((N, H), dtype=g.dtype) if rec and lstm else None
+        gh_n = xp.empty((N, H), dtype=g.dtype) if rec and mode == "GRU" else None
+        h = h0._array.copy()  # running states; rows past sizes[t] keep their last value
+        c = c0._array.copy() if lstm else None
         wt = w.T
-        lstm = mode == "LSTM"
-        out = xp.empty((T, B, 2 * H if lstm else H), dtype=g.dtype)
-        acts = xp.empty_like(g) if ctx.recording else None  # post-nonlinearity gates per step
-        gh_n = xp.empty((T, B, H), dtype=g.dtype) if mode == "GRU" and ctx.recording else None
-        h = h0._array
-        c = c0._array if c0 is not None else None
-        for t in range(T - 1, -1, -1) if reverse else range(T):
-            a = h @ wt
+        offs = _offsets(sizes)
+        for t in range(len(sizes) - 1, -1, -1) if reverse else range(len(sizes)):
+            n, rows = sizes[t], slice(offs[t], offs[t] + sizes[t])
+            hs, gt = h[:n], g[rows]
+            if rec:
+                hp[rows] = hs
+            a = hs @ wt
             if mode == "GRU":
                 if b_hh is not None:
                     a += b_hh._array
-                r_z = a[:, :2 * H] + g[t, :, :2 * H]
-                _sigmoid_(xp, r_z)
-                if gh_n is not None:
-                    gh_n[t] = a[:, 2 * H:]
-                n = xp.tanh(g[t, :, 2 * H:] + r_z[:, :H] * a[:, 2 * H:])
-                h = n + r_z[:, H:] * (h - n)
-                if acts is not None:
-                    acts[t, :, :2 * H] = r_z
-                    acts[t, :, 2 * H:] = n
-                out[t] = h
+                rz = _sigmoid_(xp, a[:, :2 * H] + gt[:, :2 * H])
+                nn = xp.tanh(gt[:, 2 * H:] + rz[:, :H] * a[:, 2 * H:])
+                if rec:
+                    gh_n[rows] = a[:, 2 * H:]
+                    acts[rows, :2 * H] = rz
+                    acts[rows, 2 * H:] = nn
+                h[:n] = out[rows] = nn + rz[:, H:] * (hs - nn)
                 continue
-            a += g[t]
+            a += gt
             if lstm:
-                _sigmoid_(xp, a[:, :2 * H])
-                xp.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
-                _sigmoid_(xp, a[:, 3 * H:])
-                c = a[:, H:2 * H] * c + a[:, :H] * a[:, 2 * H:3 * H]
-                h = a[:, 3 * H:] * xp.tanh(c)
-                out[t, :, :H] = h
-                out[t, :, H:] = c
+                gg = xp.tanh(a[:, 2 * H:3 * H])
+                _sigmoid_(xp, a)  # perf: one contiguous pass over all four gates
+                a[:, 2 * H:3 * H] = gg
+                if rec:
+                    cp[rows] = c[:n]
+                c[:n] = out[rows, H:] = a[:, H:2 * H] * c[:n] + a[:, :H] * a[:, 2 * H:3 * H]
+                h[:n] = out[rows, :H] = a[:, 3 * H:] * xp.tanh(c[:n])
             else:
-                h = xp.maximum(a, 0) if mode == "RNN_RELU" else xp.tanh(a, out=a)
-                out[t] = h
-            if acts is not None:
-                acts[t] = a
-        if ctx.recording:
+                h[:n] = out[rows] = xp.maximum(a, 0) if mode == "RNN_RELU" else xp.tanh(a, out=a)
+            if rec:
+                acts[rows] = a
+        out[N:, :H] = h
+        if lstm:
+            out[N:, H:] = c
+        if rec:
             ctx.save_for_backward(gi, h0, c0, w_hh, b_hh)
-            ctx.mode, ctx.reverse, ctx.out, ctx.acts, ctx.gh_n = mode, reverse, out, acts, gh_n
+            ctx.mode, ctx.reverse, ctx.sizes = mode, reverse, sizes
+            ctx.out, ctx.acts, ctx.hp, ctx.cp, ctx.gh_n = out, acts, hp, cp, gh_n
         return out
 
     @staticmethod
@@ -90,108 +98,106 @@ class Recurrence(Op, node_name="RecurrenceBackward0"):
             return _composed_backward(ctx, grad)
         gi, h0, c0, w_hh, b_hh = ctx.saved_tensors
         need = ctx.needs_input_grad
-        dgi, dh0, dc0 = _bptt(ctx, grad._array, h0._array, c0._array if c0 is not None else None,
-                              w_hh._array)
-        xp = array_namespace(dgi)
-        H = w_hh.shape[1]
-        # gradient of W_hh: sum over steps of dpre^T @ h_prev, as one GEMM over (T*B) rows
-        h_prev = _previous_states(xp, ctx.out[..., :H], h0._array, ctx.reverse)
+        dgi, dh0, dc0 = _bptt(ctx, grad._array, w_hh._array)
         dpre = dgi
         if ctx.mode == "GRU":
+            H = w_hh.shape[1]
             dpre = dgi.copy()
-            dpre[..., 2 * H:] *= ctx.acts[..., :H]  # d gh_n = d pre_n * r
-        flat = dpre.reshape(-1, dpre.shape[-1])
-        dw = flat.T @ h_prev.reshape(-1, H) if need[3] else None
-        db = flat.sum(0) if b_hh is not None and need[4] else None
+            dpre[:, 2 * H:] *= ctx.acts[:, :H]  # d gh_n = d pre_n * r
+        # gradient of W_hh: sum over rows of dpre^T @ h_prev, as one GEMM
+        dw = dpre.T @ ctx.hp if need[3] else None
+        db = dpre.sum(0) if b_hh is not None and need[4] else None
         return (_wrap(dgi) if need[0] else None, _wrap(dh0) if need[1] else None,
                 _wrap(dc0) if c0 is not None and need[2] else None,
                 _wrap(dw) if dw is not None else None, _wrap(db) if db is not None else None)
 
 
-def _previous_states(xp: Any, hs: Any, h0: Any, reverse: bool) -> Any:
-    """``h_{t-1}`` for every step (in processing order), shape ``(T, B, H)``."""
-    if reverse:
-        return xp.concatenate([hs[1:], h0[None]], 0)
-    return xp.concatenate([h0[None], hs[:-1]], 0)
+def _offsets(sizes: tuple[int, ...]) -> list[int]:
+    """Row offset of each step's block in packed order."""
+    offs, o = [], 0
+    for n in sizes:
+        offs.append(o)
+        o += n
+    return offs
 
 
-def _bptt(ctx: Any, gy: Any, h0: Any, c0: Any, w: Any) -> tuple[Any, Any, Any]:
-    """Backpropagate through time; returns d gi ``(T, B, G*H)``, d h0 and d c0."""
+def _bptt(ctx: Any, gy: Any, w: Any) -> tuple[Any, Any, Any]:
+    """Backpropagate through time; returns d gi ``(N, G*H)``, d h0 and d c0."""
     xp = array_namespace(gy)
-    mode, out, acts = ctx.mode, ctx.out, ctx.acts
-    T, H = out.shape[0], w.shape[1]
+    mode, out, acts, sizes = ctx.mode, ctx.out, ctx.acts, ctx.sizes
+    H, N = w.shape[1], acts.shape[0]
+    lstm = mode == "LSTM"
     dgi = xp.empty_like(acts)
-    dh = xp.zeros_like(h0)
-    dc = xp.zeros_like(c0) if c0 is not None else None
-    steps = range(T) if ctx.reverse else range(T - 1, -1, -1)
-    prev = (lambda t: t + 1 < T) if ctx.reverse else (lambda t: t > 0)
-    nxt = 1 if ctx.reverse else -1
-    for t in steps:
-        has_prev = prev(t)
-        hp = out[t + nxt, :, :H] if has_prev else h0
-        dh = dh + gy[t, :, :H]
-        d = dgi[t]
-        a = acts[t]
-        if mode == "LSTM":
-            cp = out[t + nxt, :, H:] if has_prev else c0
-            tc = xp.tanh(out[t, :, H:])
+    dh = gy[N:, :H].copy()  # gradients of the final states start the walk back
+    dc = gy[N:, H:].copy() if lstm else None
+    offs = _offsets(sizes)
+    for t in range(len(sizes)) if ctx.reverse else range(len(sizes) - 1, -1, -1):
+        n, rows = sizes[t], slice(offs[t], offs[t] + sizes[t])
+        dhs = dh[:n] + gy[rows, :H]
+        a, d = acts[rows], dgi[rows]
+        if lstm:
+            tc = xp.tanh(out[rows, H:])
             i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
-            dc = dc + gy[t, :, H:] + dh * o * (1 - tc * tc)
-            d[:, :H] = dc * g * i * (1 - i)
-            d[:, H:2 * H] = dc * cp * f * (1 - f)
-            d[:, 2 * H:3 * H] = dc * i * (1 - g * g)
-            d[:, 3 * H:] = dh * tc * o * (1 - o)
-            dc = dc * f
-            dh = d @ w
+            dcs = dc[:n] + gy[rows, H:] + dhs * o * (1 - tc * tc)
+            d[:, :H] = dcs * g * i * (1 - i)
+            d[:, H:2 * H] = dcs * ctx.cp[rows] * f * (1 - f)
+            d[:, 2 * H:3 * H] = dcs * i * (1 - g * g)
+            d[:, 3 * H:] = dhs * tc * o * (1 - o)
+            dc[:n] = dcs * f
+            dh[:n] = d @ w
         elif mode == "GRU":
-            r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-            dn = dh * (1 - z) * (1 - n * n)
-            d[:, H:2 * H] = dh * (hp - n) * z * (1 - z)
-            d[:, :H] = dn * ctx.gh_n[t] * r * (1 - r)
+            r, z, nn = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
+            dn = dhs * (1 - z) * (1 - nn * nn)
+            d[:, H:2 * H] = dhs * (ctx.hp[rows] - nn) * z * (1 - z)
+            d[:, :H] = dn * ctx.gh_n[rows] * r * (1 - r)
             d[:, 2 * H:] = dn
             dgh = d.copy()
             dgh[:, 2 * H:] *= r
-            dh = dh * z + dgh @ w
+            dh[:n] = dhs * z + dgh @ w
         else:
-            h = out[t]
-            d[...] = dh * ((h > 0) if mode == "RNN_RELU" else (1 - h * h))
-            dh = d @ w
+            h = out[rows]
+            d[...] = dhs * ((h > 0) if mode == "RNN_RELU" else (1 - h * h))
+            dh[:n] = d @ w
     return dgi, dh, dc
 
 
 def recurrence_composed(gi: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
-                        b_hh: Tensor | None, mode: str, reverse: bool) -> Tensor:
-    """The same recurrence from differentiable Tensor ops (used for double backward)."""
+                        b_hh: Tensor | None, mode: str, reverse: bool,
+                        sizes: tuple[int, ...]) -> Tensor:
+    """The same recurrence (same output layout) from differentiable Tensor ops."""
     import ember  # noqa: PLC0415
 
     H = w_hh.shape[1]
     wt = w_hh.t()
     h, c = h0, c0
-    T = gi.shape[0]
-    outs: list[Any] = [None] * T
-    for t in range(T - 1, -1, -1) if reverse else range(T):
+    offs = _offsets(sizes)
+    outs: list[Any] = [None] * len(sizes)
+    for t in range(len(sizes) - 1, -1, -1) if reverse else range(len(sizes)):
+        n = sizes[t]
+        gt, hs = gi[offs[t]:offs[t] + n], h[:n]
         if mode == "GRU":
-            gh = h.mm(wt) if b_hh is None else ember.addmm(b_hh, h, wt)
-            rz = (gi[t, :, :2 * H] + gh[:, :2 * H]).sigmoid()
-            n = (gi[t, :, 2 * H:] + rz[:, :H] * gh[:, 2 * H:]).tanh()
-            h = n + rz[:, H:] * (h - n)
-            outs[t] = h
-            continue
-        a = ember.addmm(gi[t], h, wt)
-        if mode == "LSTM":
-            s = a.sigmoid()
-            c = s[:, H:2 * H] * c + s[:, :H] * a[:, 2 * H:3 * H].tanh()
-            h = s[:, 3 * H:] * c.tanh()
-            outs[t] = ember.cat([h, c], 1)
+            gh = hs.mm(wt) if b_hh is None else ember.addmm(b_hh, hs, wt)
+            rz = (gt[:, :2 * H] + gh[:, :2 * H]).sigmoid()
+            nn = (gt[:, 2 * H:] + rz[:, :H] * gh[:, 2 * H:]).tanh()
+            hn = nn + rz[:, H:] * (hs - nn)
         else:
-            h = a.relu() if mode == "RNN_RELU" else a.tanh()
-            outs[t] = h
-    return ember.stack(outs)
+            a = ember.addmm(gt, hs, wt)
+            if mode == "LSTM":
+                sg = a.sigmoid()
+                cn = sg[:, H:2 * H] * c[:n] + sg[:, :H] * a[:, 2 * H:3 * H].tanh()
+                hn = sg[:, 3 * H:] * cn.tanh()
+                c = ember.cat([cn, c[n:]]) if n < c.shape[0] else cn
+            else:
+                hn = a.relu() if mode == "RNN_RELU" else a.tanh()
+        h = ember.cat([hn, h[n:]]) if n < h.shape[0] else hn
+        outs[t] = ember.cat([hn, cn], 1) if mode == "LSTM" else hn
+    final = ember.cat([h, c], 1) if mode == "LSTM" else h
+    return ember.cat(outs + [final])
 
 
 def _composed_backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
     from ember._ops.attention import _vjp  # noqa: PLC0415
 
     inputs = ctx.saved_tensors
-    y = recurrence_composed(*inputs, ctx.mode, ctx.reverse)
+    y = recurrence_composed(*inputs, ctx.mode, ctx.reverse, ctx.sizes)
     return _vjp(y, inputs, ctx.needs_input_grad, grad)

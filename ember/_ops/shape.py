@@ -426,7 +426,23 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None)
                 f"{list(x.shape)} at entry {i}"
             )
     d = _dim(dim, len(shape) + 1)
-    return cat([unsqueeze(x, d) for x in ts], d, out=out)
+    if out is not None or any(t.dtype is not ts[0].dtype for t in ts):
+        return cat([unsqueeze(x, d) for x in ts], d, out=out)
+    return Stack.apply(*ts, dim=d)
+
+
+class Stack(Op):
+    @staticmethod
+    def forward(ctx: Any, *tensors: Tensor, dim: int = 0) -> Any:
+        ctx.dim = dim
+        return _xp(tensors[0]._array).stack([t._array for t in tensors], axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
+        from .indexing import index  # noqa: PLC0415
+
+        pre = (slice(None),) * ctx.dim
+        return tuple(index(grad, (*pre, i)) if need else None for i, need in enumerate(ctx.needs_input_grad))  # noqa: E501
 
 
 def hstack(tensors: Sequence[Tensor]) -> Tensor:

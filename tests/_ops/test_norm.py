@@ -160,3 +160,40 @@ def test_norm_errors_match_torch(fn):
             fn(lib, lib.zeros(4, 6, 5))
         msgs.append((type(ei.value), str(ei.value)))
     assert msgs[1] == msgs[0]
+
+
+def _numeric_grad(f, a, g, eps=1e-6):
+    num = np.zeros_like(a)
+    for i in np.ndindex(a.shape):
+        old = a[i]
+        a[i] = old + eps
+        up = (f() * g).sum()
+        a[i] = old - eps
+        dn = (f() * g).sum()
+        a[i] = old
+        num[i] = (up - dn) / (2 * eps)
+    return num
+
+
+@pytest.mark.parametrize("name", ["batch_norm", "layer_norm", "group_norm", "rms_norm"])
+def test_norm_finite_differences(name, rng):
+    x, w, b = rng.standard_normal((3, 4, 2)), rng.standard_normal(4), rng.standard_normal(4)
+    wl = rng.standard_normal(2)
+    calls = {
+        "batch_norm": lambda X, W, B: F.batch_norm(X, None, None, W, B, training=True),
+        "layer_norm": lambda X, W, B: F.layer_norm(X, (2,), W[:2] * 0 + ember.tensor(wl), B[:2]),
+        "group_norm": lambda X, W, B: F.group_norm(X, 2, W, B),
+        "rms_norm": lambda X, W, B: F.rms_norm(X, (2,), W[:2] * 0 + ember.tensor(wl)),
+    }
+    fn = calls[name]
+    ts = [ember.tensor(a, requires_grad=True) for a in (x, w, b)]
+    y = fn(*ts)
+    g = rng.standard_normal(tuple(y.shape))
+    y.backward(ember.tensor(g))
+    arrays = [t.detach().numpy() for t in ts]  # share memory with the tensors
+    def f():  # noqa: E306
+        return fn(*(ember.tensor(a) for a in arrays)).numpy()
+    for t, a in zip(ts, arrays):
+        if t.grad is None:
+            continue
+        np.testing.assert_allclose(t.grad.numpy(), _numeric_grad(f, a, g), rtol=1e-5, atol=1e-7)

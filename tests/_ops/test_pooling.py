@@ -143,3 +143,18 @@ def test_pool_errors_match_torch(name, shape, args, kw):
             getattr(mod, name)(lib.zeros(shape), *args, **kw)
         msgs.append((type(ei.value), str(ei.value)))
     assert msgs[1] == msgs[0]
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=2, padding=1),
+                                dict(kernel_size=3, padding=1, stride=2, ceil_mode=True),
+                                dict(kernel_size=2, padding=1, dilation=2)])
+def test_max_pool_inf_and_nan_pick_torchs_index(kw):
+    x = np.full((1, 2, 4, 5), -np.inf)
+    x[0, 0, 1, 3] = 1.0
+    x[0, 1, ::2, 1::2] = np.nan
+    (ye, ie), (yt, it) = (
+        lib.nn.functional.max_pool2d(lib.tensor(x), return_indices=True, **kw)
+        for lib in (ember, torch)
+    )
+    np.testing.assert_array_equal(ie.numpy(), it.numpy())
+    np.testing.assert_array_equal(ye.numpy(), yt.numpy())

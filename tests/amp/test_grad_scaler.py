@@ -303,3 +303,30 @@ def test_autocast_inputs_cast_on_cuda():
     s = ember.amp.GradScaler("cuda", init_scale=4.0)
     assert s.is_enabled()
     assert s.scale(ember.ones((), device="cuda")).item() == 4.0
+
+
+def _custom_fn(lib):
+    seen = {}
+
+    class Scale(lib.autograd.Function):
+        @staticmethod
+        @lib.amp.custom_fwd(device_type="cpu", cast_inputs=lib.float64)
+        def forward(ctx, x):
+            seen["fwd"] = (repr(x.dtype), lib.amp.is_autocast_enabled("cpu") if lib is ember else lib.is_autocast_enabled("cpu"))  # noqa: E501
+            return x * 2
+
+        @staticmethod
+        @lib.amp.custom_bwd(device_type="cpu")
+        def backward(ctx, g):
+            seen["bwd"] = lib.amp.is_autocast_enabled("cpu") if lib is ember else lib.is_autocast_enabled("cpu")  # noqa: E501
+            return g * 2
+
+    x = lib.ones(2, requires_grad=True)
+    with lib.amp.autocast("cpu"):
+        y = Scale.apply(x)
+    y.sum().backward()
+    return seen, repr(y.dtype), x.grad.tolist()
+
+
+def test_custom_fwd_bwd_match_torch():
+    assert _custom_fn(ember) == _custom_fn(torch)

@@ -105,6 +105,11 @@ def test_embedding_max_norm(rng):
     ((2, 3, 6), dict(size=4, mode="linear", align_corners=True)),
     ((2, 3, 6), dict(size=9)),
     ((2, 3, 6, 8), dict(size=(3, 5), mode="area")),
+    ((2, 3, 5, 4), dict(size=(9, 7), mode="bicubic")),
+    ((2, 3, 5, 4), dict(size=(3, 6), mode="bicubic", align_corners=True)),
+    ((2, 3, 5, 4), dict(scale_factor=1.5, mode="bicubic")),
+    ((1, 2, 3, 4, 5), dict(size=(5, 3, 7), mode="trilinear")),
+    ((1, 2, 3, 4, 5), dict(scale_factor=2)),
 ])
 def test_interpolate(shape, kw, rng):
     x = rng.standard_normal(shape)
@@ -148,3 +153,29 @@ def test_distances(rng):
         _cmp(lambda lib, x, y, p=p: lib.nn.functional.pairwise_distance(x, y, p), [a, b], rng,
              name=False)
     _cmp(lambda lib, x: lib.nn.functional.pdist(x), [a], rng, name=False)
+
+
+@pytest.mark.parametrize(("shape", "pad", "mode"), [
+    ((1, 2, 3), (3, 3), "reflect"), ((1, 2, 3), (1,), "constant"), ((3,), (1, 1), "reflect"),
+    ((3, 4, 5), (1, 1, 1, 1, 1, 1), "replicate"), ((1, 2, 3), (1, 1), "foo"),
+    ((1, 2, 3), (1,) * 8, "constant"),
+])
+def test_pad_errors_match_torch(shape, pad, mode):
+    msgs = []
+    for lib in (torch, ember):
+        with pytest.raises(Exception) as ei:
+            lib.nn.functional.pad(lib.zeros(shape), pad, mode=mode)
+        msgs.append((type(ei.value), str(ei.value)))
+    assert msgs[0] == msgs[1]
+
+
+def test_fold_unfold_errors_match_torch():
+    calls = [lambda lib: lib.nn.functional.fold(lib.zeros(2, 12, 12), (4, 5), (2, 3)),
+             lambda lib: lib.nn.functional.fold(lib.zeros(2, 10, 9), (4, 5), (2, 3))]
+    for call in calls:
+        msgs = []
+        for lib in (torch, ember):
+            with pytest.raises(RuntimeError) as ei:
+                call(lib)
+            msgs.append(str(ei.value))
+        assert msgs[0] == msgs[1]

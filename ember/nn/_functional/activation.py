@@ -14,7 +14,7 @@ __all__ = [
     "celu", "celu_", "leaky_relu", "leaky_relu_", "hardtanh", "hardtanh_", "hardswish",
     "hardsigmoid", "logsigmoid", "prelu", "glu", "softsign", "tanhshrink", "threshold",
     "threshold_", "hardshrink", "softshrink", "softmax", "log_softmax", "softmin",
-    "gumbel_softmax", "sigmoid", "tanh",
+    "gumbel_softmax", "sigmoid", "tanh", "rrelu", "rrelu_",
 ]  # fmt: skip
 
 
@@ -112,6 +112,30 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
     r"""In-place version of :func:`leaky_relu`."""
     return leaky_relu(input, negative_slope, inplace=True)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:  # fmt: skip
+    r"""Randomized leaky ReLU: in training each negative element gets a slope drawn from
+    :math:`\mathcal{U}(\text{lower}, \text{upper})`; in evaluation the mean slope."""
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    from ember._device import to_device  # noqa: PLC0415
+    from ember._random import _gen  # noqa: PLC0415
+    from ember._tensor import _wrap  # noqa: PLC0415
+
+    x = input._array
+    slope = _gen(None).uniform(lower, upper, x.shape).astype(x.dtype)
+    if type(x) is not type(slope):
+        slope = to_device(slope, input.device)
+    noise = slope + (x >= 0) * (1 - slope)  # 1 where x >= 0, the random slope below
+    n = _wrap(noise)
+    return input.mul_(n) if inplace else input * n
+
+
+def rrelu_(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False) -> Tensor:  # noqa: E501
+    r"""In-place version of :func:`rrelu`."""
+    return rrelu(input, lower, upper, training, inplace=True)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:

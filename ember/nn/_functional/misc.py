@@ -56,6 +56,12 @@ def _pad_index(n: int, lo: int, hi: int, mode: str) -> Any:
     return i
 
 
+_PAD_HELP = (
+    "Supported combinations for non-constant padding:\n"
+    "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+    "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+    "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+)
 _PAD_DIMS = {"reflect": (1, 2, 3), "replicate": (1, 2, 3), "circular": (1, 2, 3)}
 
 
@@ -85,7 +91,8 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
     nd = len(pad) // 2
     if input.ndim not in (nd + 1, nd + 2):
         raise NotImplementedError(
-            "Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now"
+            f"Padding size {len(pad)} is not supported for {input.ndim}D input tensor.\n"
+            + _PAD_HELP
         )
     out = input
     for i in range(nd):
@@ -215,6 +222,30 @@ def _linear_matrix(n_in: int, n_out: int, scale: float | None, align: bool, dtyp
     return m.astype(dtype)
 
 
+def _cubic_matrix(n_in: int, n_out: int, scale: float | None, align: bool, dtype: Any) -> Any:
+    """``(n_out, n_in)`` matrix of 1-D cubic-convolution weights (A = -0.75, edges clamped)."""
+    dst = np.arange(n_out, dtype=np.float64)
+    if align:
+        src = dst * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    else:
+        r = 1.0 / scale if scale else n_in / n_out
+        src = (dst + 0.5) * r - 0.5  # torch: no clamp at 0 for cubic
+    i0 = np.floor(src).astype(np.int64)
+    t = src - i0
+    a = -0.75
+    # Keys' cubic convolution weights for the points i0-1, i0, i0+1, i0+2
+    x1, x2 = t, 1.0 - t
+    w = [((a * (x1 + 1) - 5 * a) * (x1 + 1) + 8 * a) * (x1 + 1) - 4 * a,
+         ((a + 2) * x1 - (a + 3)) * x1 * x1 + 1,
+         ((a + 2) * x2 - (a + 3)) * x2 * x2 + 1,
+         ((a * (x2 + 1) - 5 * a) * (x2 + 1) + 8 * a) * (x2 + 1) - 4 * a]
+    m = np.zeros((n_out, n_in))
+    rows = np.arange(n_out)
+    for k in range(4):
+        np.add.at(m, (rows, np.clip(i0 - 1 + k, 0, n_in - 1)), w[k])
+    return m.astype(dtype)
+
+
 def _nearest_index(n_in: int, n_out: int, scale: float | None, exact: bool) -> Any:
     r = 1.0 / scale if scale else n_in / n_out
     dst = np.arange(n_out, dtype=np.float64)
@@ -228,7 +259,11 @@ _MODES = ("nearest", "linear", "bilinear", "bicubic", "trilinear", "area", "near
 def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
                 antialias: bool = False) -> Tensor:
-    r"""Resize the spatial axes by ``size`` or ``scale_factor`` (nearest, linear, bilinear, area)."""
+    r"""Resize the spatial axes by ``size`` or ``scale_factor``.
+
+    Modes: ``nearest``, ``nearest-exact``, ``linear``, ``bilinear``, ``bicubic``, ``trilinear``,
+    ``area``. Linear and cubic modes are separable: each axis is one matmul with a weight matrix.
+    """
     nd = input.ndim - 2
     if mode in ("nearest", "area", "nearest-exact") and align_corners is not None:
         raise ValueError(
@@ -270,8 +305,6 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d  # noqa: PLC0415
 
         return (adaptive_avg_pool1d if nd == 1 else adaptive_avg_pool2d)(input, tuple(out))
-    if mode == "bicubic":
-        raise NotImplementedError("ember: interpolate(mode='bicubic') is not implemented")
     y = input
     xp_ = _xp(input._array)
     for i in range(nd):
@@ -280,7 +313,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
             idx = _nearest_index(in_sp[i], out[i], scales[i], mode == "nearest-exact")
             y = y.index_select(d, _wrap(xp_.asarray(idx)))
         else:
-            m = _linear_matrix(in_sp[i], out[i], scales[i], bool(align_corners),
+            make = _cubic_matrix if mode == "bicubic" else _linear_matrix
+            m = make(in_sp[i], out[i], scales[i], bool(align_corners),
                                input._array.dtype)
             # separable: interpolate one axis at a time as a matmul with a weight matrix
             y = y.movedim(d, -1).matmul(_wrap(xp_.asarray(m.T))).movedim(-1, d)
@@ -360,7 +394,7 @@ def fold(input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, p
     if x.shape[1] % kk:
         raise RuntimeError(
             "Expected size of input's dimension 1 to be divisible by the product of kernel_size,"
-            f" but got input.size(1)={x.shape[1]} and kernel_size=({k[0]}, {k[1]})"
+            f" but got input.size(1)={x.shape[1]} and kernel_size=({k[0]}, {k[1]})."
         )
     blocks = [conv_out_size(o, kv, sv, pv, dv) for o, kv, sv, pv, dv in zip(osz, k, s, p, d)]
     if blocks[0] * blocks[1] != x.shape[2]:

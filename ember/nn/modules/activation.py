@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 from ember import empty
 from ember._tensor import Tensor
@@ -12,7 +13,7 @@ from ember.nn.parameter import Parameter
 from .module import Module
 
 __all__ = [
-    "Threshold", "ReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh", "SiLU", "Mish",
+    "Threshold", "ReLU", "RReLU", "Hardtanh", "ReLU6", "Sigmoid", "Hardsigmoid", "Tanh", "SiLU", "Mish",
     "Hardswish", "ELU", "CELU", "SELU", "GLU", "GELU", "Hardshrink", "LeakyReLU", "LogSigmoid",
     "Softplus", "Softshrink", "PReLU", "Softsign", "Tanhshrink", "Softmin", "Softmax",
     "Softmax2d", "LogSoftmax", "MultiheadAttention",
@@ -83,6 +84,33 @@ class ReLU(_InplaceAct):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.relu(input, inplace=self.inplace)
+
+
+class RReLU(Module):
+    r"""Randomized leaky ReLU: random negative slopes in training, their mean in evaluation.
+
+    Args:
+        lower (float): lower bound of the slope distribution. Default: 1/8.
+        upper (float): upper bound of the slope distribution. Default: 1/3.
+        inplace (bool): do the operation in place. Default: ``False``.
+    """
+
+    __constants__ = ["lower", "upper", "inplace"]
+    lower: float
+    upper: float
+    inplace: bool
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:  # noqa: E501
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}{_inplace_str(self.inplace)}"
 
 
 class Hardtanh(Module):
@@ -406,8 +434,8 @@ class PReLU(Module):
     __constants__ = ["num_parameters"]
     num_parameters: int
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: object = None,
-                 dtype: object = None) -> None:  # fmt: skip
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
+                 dtype: Any = None) -> None:  # fmt: skip
         self.num_parameters = num_parameters
         super().__init__()
         self.init = init

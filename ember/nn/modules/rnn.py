@@ -1,7 +1,9 @@
 """Recurrent layers: ``RNN``, ``LSTM``, ``GRU`` (multi-layer, bidirectional) and their cells.
 
 Each layer and direction projects its whole input sequence with one GEMM; only the recurrent
-product ``h @ W_hh^T`` and the gate math run once per time step.
+product ``h @ W_hh^T`` and the gate math run once per time step. Without
+projections, each direction runs as one fused op (``ember._ops.rnn.Recurrence``, hand-written
+BPTT), padded or packed; ``proj_size`` uses the composed step functions below.
 """
 
 from __future__ import annotations
@@ -63,8 +65,8 @@ def _run_direction(mode: str, x: Tensor, h: Tensor, c: Tensor | None, w: list[Te
     fold = mode != "GRU" and b_ih is not None  # GRU keeps b_hh apart (it sits inside r * ...)
     gi_all = linear_op(x, w_ih, b_ih + b_hh if fold else b_ih)  # perf: one GEMM for all steps
     b_rec = None if fold else b_hh
-    if sizes is None and w_hr is None and x.shape[0] > 0:
-        return _fused(mode, gi_all, h, c, w_hh, b_rec, reverse)
+    if w_hr is None and x.shape[0] > 0:
+        return _fused(mode, gi_all, h, c, w_hh, b_rec, reverse, sizes)
     w_hh_t = w_hh.t()
     w_hr_t = w_hr.t() if w_hr is not None else None
     T = len(sizes) if sizes is not None else x.shape[0]
@@ -106,14 +108,21 @@ def _run_direction(mode: str, x: Tensor, h: Tensor, c: Tensor | None, w: list[Te
 
 
 def _fused(mode: str, gi: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
-           b_hh: Tensor | None, reverse: bool) -> tuple[Tensor, Tensor, Tensor | None]:
+           b_hh: Tensor | None, reverse: bool, sizes: list[int] | None) -> tuple[Tensor, Tensor, Tensor | None]:  # noqa: E501
     """The whole direction as one op (hand-written BPTT); returns ``(out, h_T, c_T)``."""
-    y = Recurrence.apply(gi, h0, c0, w_hh, b_hh, mode=mode, reverse=reverse)
-    last = y[0] if reverse else y[-1]
+    padded = sizes is None
+    T, B = (gi.shape[0], gi.shape[1]) if padded else (len(sizes), h0.shape[0])
+    rows = gi.reshape(T * B, -1) if padded else gi
+    steps = (B,) * T if padded else tuple(sizes)
+    y = Recurrence.apply(rows, h0, c0, w_hh, b_hh, mode=mode, reverse=reverse, sizes=steps)
+    N = rows.shape[0]
+    seq, final = y[:N], y[N:]
+    if padded:
+        seq = seq.reshape(T, B, -1)
     if mode != "LSTM":
-        return y, last, None
+        return seq, final, None
     H = w_hh.shape[1]
-    return y[..., :H], last[:, :H], last[:, H:]
+    return seq[..., :H], final[:, :H], final[:, H:]
 
 
 class RNNBase(Module):

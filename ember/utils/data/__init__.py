@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import _utils
+from . import _utils as _utils  # torch exposes `torch.utils.data._utils` (collate, worker) too
 from ._utils.collate import default_collate, default_convert
 from ._utils.worker import get_worker_info
 from .dataloader import DataLoader
@@ -17,5 +17,3 @@ __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Datas
            "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler", "TensorDataset",
            "WeightedRandomSampler", "default_collate", "default_convert", "get_worker_info",
            "random_split"]  # fmt: skip
-
-_ = _utils  # torch exposes `torch.utils.data._utils` (collate, worker) as an attribute too

@@ -177,7 +177,7 @@ class ChainDataset(IterableDataset):
     def __iter__(self) -> Iterator[Any]:
         for d in self.datasets:
             _check_iterable(d)
-            yield from d
+            yield from d  # type: ignore[misc]
 
     def __len__(self) -> int:
         total = 0

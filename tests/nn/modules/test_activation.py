@@ -90,3 +90,20 @@ def test_hardtanh_deprecated_kwargs_warn():
     with pytest.warns(FutureWarning, match="`min_value` is deprecated"):
         m = nn.Hardtanh(min_value=-2.0)
     assert m.min_val == -2.0
+
+
+def test_rrelu_train_and_eval(rng):
+    assert repr(nn.RReLU()) == repr(torch.nn.RReLU())
+    assert repr(nn.RReLU(0.1, 0.3, True)) == repr(torch.nn.RReLU(0.1, 0.3, True))
+    x = rng.standard_normal((400, 50))
+    m, ref = nn.RReLU(0.1, 0.3), torch.nn.RReLU(0.1, 0.3)
+    xe = ember.tensor(x, requires_grad=True)
+    y = m(xe)
+    y.sum().backward()
+    slopes = (y.detach().numpy() / x)[x < 0]
+    assert slopes.min() >= 0.1 and slopes.max() <= 0.3 and abs(slopes.mean() - 0.2) < 0.005
+    np.testing.assert_array_equal(y.detach().numpy()[x >= 0], x[x >= 0])
+    np.testing.assert_allclose(xe.grad.numpy()[x < 0], slopes)
+    m.eval()
+    ref.eval()
+    np.testing.assert_allclose(m(ember.tensor(x)).numpy(), ref(torch.tensor(x)).numpy(), rtol=1e-12)

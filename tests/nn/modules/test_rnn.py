@@ -211,18 +211,22 @@ def test_packed_sequence(cls, enforce_sorted, rng):
         np.testing.assert_allclose(params[name].grad.numpy(), p.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("packed", [False, True])
 @pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
-def test_double_backward(cls, rng):
+def test_double_backward(cls, packed, rng):
     """create_graph through the fused recurrence: gradient penalties work as in torch."""
-    x = rng.standard_normal((4, 2, 3))
+    x = rng.standard_normal((4, 3, 3))
     ref = getattr(torch.nn, cls)(3, 5, bidirectional=True).double()
     ours = getattr(nn, cls)(3, 5, bidirectional=True).double()
     _copy(ref, ours)
     grads = []
     for lib, m in ((torch, ref), (ember, ours)):
         xx = lib.tensor(x, requires_grad=True)
-        out, _ = m(xx)
-        (g,) = lib.autograd.grad((out * out).sum(), xx, create_graph=True)
+        inp = lib.nn.utils.rnn.pack_padded_sequence(xx, [4, 3, 1]) if packed else xx
+        out, h = m(inp)
+        out = out.data if packed else out
+        h = h[0] if cls == "LSTM" else h
+        (g,) = lib.autograd.grad((out * out).sum() + (h * h).sum(), xx, create_graph=True)
         (g * g).sum().backward()
         grads.append((xx.grad.numpy(), m.weight_hh_l0.grad.numpy(), m.bias_hh_l0_reverse.grad.numpy()))  # noqa: E501
     for a, b in zip(*grads):

@@ -83,11 +83,10 @@ def tensor_pair(n=23):
     return eud.TensorDataset(ember.tensor(x), ember.arange(n))
 
 
-@pytest.mark.parametrize("batch_size", [1, 4, 7, None])
-@pytest.mark.parametrize("drop_last", [False, True])
+@pytest.mark.parametrize(
+    ("batch_size", "drop_last"), [(1, False), (1, True), (4, False), (4, True), (7, False), (7, True), (None, False)]  # noqa: E501
+)  # batch_size=None with drop_last=True is an error, tested below
 def test_sequential_batches_match_torch(batch_size, drop_last):
-    if batch_size is None and drop_last:
-        pytest.skip("batch_size=None excludes drop_last (tested with the errors)")
     ours = eud.DataLoader(Records(10), batch_size=batch_size, drop_last=drop_last)
     ref = tud.DataLoader(TorchRecords(10), batch_size=batch_size, drop_last=drop_last)
     assert len(ours) == len(ref)
@@ -345,3 +344,50 @@ def test_worker_timeout():
     loader = eud.DataLoader(Slow(), num_workers=1, timeout=0.1)
     with pytest.raises(RuntimeError, match=r"^DataLoader timed out after 0.1 seconds$"):
         next(iter(loader))
+
+
+# --- the whole-batch path for TensorDataset and the array stack in default_collate ---------------
+
+
+def test_tensor_dataset_batches_are_fresh_memory():
+    x = ember.zeros(6, 2)
+    (xb,) = next(iter(eud.DataLoader(eud.TensorDataset(x), batch_size=3)))
+    xb[0, 0] = 7.0
+    assert x[0, 0].item() == 0.0
+    assert not xb.requires_grad
+    assert xb.grad_fn is None
+
+
+def test_tensor_dataset_requiring_grad_batches_like_torch():
+    x = np.ones((4, 2), dtype=np.float32)
+    ours = next(iter(eud.DataLoader(eud.TensorDataset(ember.tensor(x, requires_grad=True)), batch_size=2)))  # noqa: E501
+    ref = next(iter(tud.DataLoader(tud.TensorDataset(torch.tensor(x, requires_grad=True)), batch_size=2)))  # noqa: E501
+    assert ours[0].requires_grad == ref[0].requires_grad
+    # the batch stays in the graph (ember.stack records CatBackward0 where torch has StackBackward0)
+    assert (ours[0].grad_fn is None) == (ref[0].grad_fn is None)
+
+
+def test_tensor_dataset_subclass_getitem_is_used():
+    class Doubled(eud.TensorDataset):
+        def __getitem__(self, index):
+            return tuple(2 * t[index] for t in self.tensors)
+
+    batches = [b.tolist() for (b,) in eud.DataLoader(Doubled(ember.arange(4)), batch_size=2)]
+    assert batches == [[0, 2], [4, 6]]
+
+
+def test_tensor_dataset_out_of_range_index_errors_like_torch():
+    raises_like_torch(
+        lambda: list(eud.DataLoader(eud.TensorDataset(ember.arange(4)), batch_sampler=[[0, 4]])),
+        lambda: list(tud.DataLoader(tud.TensorDataset(torch.arange(4)), batch_sampler=[[0, 4]])),
+    )
+
+
+def test_collate_of_mixed_tensors_follows_torch():
+    for pair in ([np.float32, np.int64], [np.int32, np.int64]):
+        arrays = [np.ones(2, dtype=dt) for dt in pair]
+        ours = eud.default_collate([ember.tensor(a) for a in arrays])
+        ref = tud.default_collate([torch.tensor(a) for a in arrays])
+        assert describe(ours) == describe(ref)
+    raises_like_torch(lambda: eud.default_collate([ember.ones(2), ember.ones(3)]),
+                      lambda: tud.default_collate([torch.ones(2), torch.ones(3)]))  # fmt: skip

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ember._tensor import Tensor
+from ember._device import array_namespace
+from ember._tensor import Tensor, _wrap
 
 __all__ = ["collate", "default_collate", "default_convert", "default_collate_fn_map",
            "collate_tensor_fn", "collate_numpy_array_fn", "collate_numpy_scalar_fn",
@@ -41,7 +42,7 @@ def _rebuild_like(elem: Any, values: dict | list, kind: type) -> Any:
     """A container of ``elem``'s type holding ``values``; torch falls back to a plain dict/list."""
     try:
         if isinstance(elem, collections.abc.MutableMapping | collections.abc.MutableSequence):
-            clone = copy.copy(elem)
+            clone: Any = copy.copy(elem)
             if isinstance(values, dict):
                 clone.update(values)
             else:
@@ -118,7 +119,21 @@ def collate(batch: Any, *, collate_fn_map: CollateMap | None = None) -> Any:
 def collate_tensor_fn(batch: list[Tensor], *, collate_fn_map: CollateMap | None = None) -> Tensor:
     from ember import stack  # noqa: PLC0415
 
-    return stack(batch, 0)
+    first = batch[0]._array
+    if _plain_and_alike(batch, first):
+        # perf: data carry no autograd history, so stack the arrays in one call rather than
+        # recording an unsqueeze per sample and a cat
+        return _wrap(array_namespace(first).stack([t._array for t in batch]))
+    return stack(batch, 0)  # mixed dtypes or shapes, or autograd: the general op (and its errors)
+
+
+def _plain_and_alike(batch: list[Tensor], first: Any) -> bool:
+    """No tensor needs grad and all arrays share type, dtype and shape."""
+    kind, dtype, shape = type(first), first.dtype, first.shape
+    return not any(
+        t.requires_grad or type(t._array) is not kind or t._array.dtype != dtype
+        or t._array.shape != shape for t in batch
+    )  # fmt: skip
 
 
 def collate_numpy_array_fn(batch: list[np.ndarray], *, collate_fn_map: CollateMap | None = None) -> Any:  # noqa: E501
