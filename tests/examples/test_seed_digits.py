@@ -26,7 +26,7 @@ def _missing_pieces() -> list[str]:
 
     wanted = {
         "nn": (nn, ["Module", "Conv2d", "Sequential", "Flatten", "BatchNorm1d", "Dropout", "Linear"]),  # noqa: E501
-        "nn.functional": (F, ["pad", "relu", "cross_entropy"]),
+        "nn.functional": (F, ["interpolate", "relu", "cross_entropy"]),
         "nn.init": (nn.init, ["kaiming_normal_"]),
         "optim": (ember.optim, ["SGD"]),
     }
@@ -50,11 +50,11 @@ class TorchModel(torch.nn.Module):
         super().__init__()
         self.conv1 = torch.nn.Conv2d(1, 20, 5)
         self.conv2 = torch.nn.Conv2d(20, 20, 5)
-        self.head = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.BatchNorm1d(320),
-                                        torch.nn.Dropout(0.25), torch.nn.Linear(320, 10))  # fmt: skip
+        self.head = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.BatchNorm1d(1280),
+                                        torch.nn.Dropout(0.25), torch.nn.Linear(1280, 10))  # fmt: skip
 
     def forward(self, x):
-        x = torch.nn.functional.pad(x, (2, 2, 2, 2))
+        x = torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")
         x = torch.nn.functional.relu(self.conv1(x))
         return self.head(torch.nn.functional.relu(self.conv2(x)))
 
@@ -80,7 +80,7 @@ def test_smoke_run_learns_and_reports(smoke_run):
     assert accuracy > 30.0  # chance is 10%; one short epoch already does much better
     assert "reloaded from the checkpoint: same predictions" in stdout
     assert f"checkpoint: {checkpoint}" in stdout.splitlines()[-1]
-    assert "Conv2d     (1, 1, 12, 12) -> (1, 20, 8, 8)" in stdout  # the forward hook's report
+    assert "Conv2d     (1, 1, 16, 16) -> (1, 20, 12, 12)" in stdout  # the forward hook's report
     assert "confusion matrix" in stdout
     assert re.search(r"^\s+1\s+[\d.]+\s+[\d.]+%\s+[\d.]+%", stdout, re.M)  # the epoch table
 
