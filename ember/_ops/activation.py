@@ -14,7 +14,7 @@ from ember._tensor import Tensor, _wrap
 from ember.autograd.function import Op
 from ember.autograd.grad_mode import _state
 from .shape import _dim, _xp, sum_to
-from .special import erf_array
+from .special import chunked, erf_array
 
 __all__ = ["softmax", "log_softmax", "gelu"]
 
@@ -213,6 +213,18 @@ def _cdf(x: Any) -> Any:
     return h if h.dtype == x.dtype else h.astype(x.dtype)
 
 
+def _dgelu_from_cdf(x: Any, cdf: Any, g: Any) -> Any:
+    d = x * x
+    d *= -0.5
+    xp = _ns(x)
+    xp.exp(d, out=d)
+    d *= x
+    d *= _INV_SQRT_2PI
+    d += cdf
+    d *= g
+    return d
+
+
 def _gelu(x: Any, approximate: str = "none") -> Any:
     if approximate == "tanh":
         t = _ns(x).tanh(_TANH_K * (x + _TANH_C * x * x * x))
@@ -252,7 +264,7 @@ class Gelu(Op):
             y = _gelu(x, approximate)
             cdf = None
         else:
-            cdf = _cdf(x)
+            cdf = chunked(_cdf, x)
             y = x * cdf
         if ctx.recording:
             ctx.save_for_backward(a)
@@ -268,15 +280,7 @@ class Gelu(Op):
         if ctx.cdf is None:
             return _wrap(grad._array * _dgelu(x, ctx.approximate))
         # perf: d gelu = cdf + x * pdf, with the cdf from the forward
-        d = x * x
-        d *= -0.5
-        xp = _ns(x)
-        xp.exp(d, out=d)
-        d *= x
-        d *= _INV_SQRT_2PI
-        d += ctx.cdf
-        d *= grad._array
-        return _wrap(d)
+        return _wrap(chunked(_dgelu_from_cdf, x, ctx.cdf, grad._array))
 
 
 # silu / mish / softplus / logsigmoid ------------------------------------------------------------

@@ -1,8 +1,9 @@
 """Fused scaled dot-product attention: ``softmax(q @ k^T * scale + mask) @ v`` as one op.
 
-One GEMM, an in-place softmax and a second GEMM forward; the hand-written backward is four GEMMs
-and one fused softmax gradient. Rows whose every key is masked out give zeros (and zero
-gradients), as torch's CPU kernels do.
+One GEMM, an in-place softmax and a second GEMM forward; the hand-written backward (on arrays)
+is four GEMMs and one fused softmax gradient. For double backward (``create_graph=True``) it
+differentiates the same formula composed from Tensor ops. Rows whose every key is masked out give
+zeros (and zero gradients), as torch's CPU kernels do.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ scalar then shows as a ``None`` edge in ``next_functions``, as in torch.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,11 @@ import numpy as np
 from .._dtype import default_for_category, get_default_dtype, result_type, scalar_category
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
+from ..autograd.grad_mode import _state
 from .shape import broadcast_error, sum_to
+
+_ndarray = np.ndarray
+_NO_KW: dict[str, Any] = {}
 
 __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
@@ -67,6 +72,7 @@ def _arr(b: Tensor | None, s: Any) -> Any:
 
 class Add(Op):
     inplace_needs_copy = False
+    fn = staticmethod(operator.add)
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None, alpha: Any = 1) -> Any:
@@ -88,6 +94,7 @@ class Add(Op):
 
 class Sub(Op):
     inplace_needs_copy = False
+    fn = staticmethod(operator.sub)
 
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None, alpha: Any = 1) -> Any:
@@ -118,11 +125,13 @@ class Rsub(Op, node_name="RsubBackward1"):
 
 
 class Mul(Op):
+    fn = staticmethod(operator.mul)
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None) -> Any:
         if ctx.recording:
             ctx.save_for_backward(a, b)
-            ctx.scalar = scalar
+            if b is None:
+                ctx.scalar = scalar
         return a._array * (scalar if b is None else b._array)
 
     @staticmethod
@@ -136,6 +145,7 @@ class Mul(Op):
 
 
 class Div(Op):
+    fn = staticmethod(operator.truediv)
     @staticmethod
     def forward(ctx: Any, a: Tensor, b: Tensor | None, scalar: Any = None, rounding_mode: Any = None) -> Any:  # noqa: E501
         if ctx.recording:
@@ -264,9 +274,25 @@ def _fast(op: type[Op], a: Any, b: Any) -> Any:
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
             if a._array.dtype is b._array.dtype:
-                return _checked(op, a, b)
-        elif type(b) is float and a._array.dtype.kind == "f":
-            return op.apply(a, None, scalar=b)
+                if _state.enabled and (a._rg or b._rg):
+                    try:
+                        return op._record((a, b), _NO_KW)
+                    except ValueError:
+                        return _checked(op, a, b)
+                # perf: nothing to record, so skip the Op machinery (the backward pass of a
+                # plain .backward() runs entirely on this path)
+                try:
+                    out = op.fn(a._array, b._array)
+                except (ValueError, TypeError):
+                    return _checked(op, a, b)
+                if type(out) is not _ndarray and isinstance(out, np.generic):
+                    out = np.asarray(out)  # 0-d inputs give NumPy scalars
+                return _wrap(out)
+        elif (type(b) is float or type(b) is int) and a._array.dtype.kind == "f":
+            if _state.enabled and a._rg:
+                return op._record((a, None), {"scalar": b})
+            out = op.fn(a._array, b)
+            return _wrap(np.asarray(out) if isinstance(out, np.generic) else out)
     return None
 
 
@@ -295,6 +321,9 @@ def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
 
 def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
     """``other - alpha * input``."""
+    if alpha == 1 and (type(other) is float or type(other) is int) and input._array.dtype.kind == "f" and not (_state.enabled and input._rg):  # noqa: E501
+        out = other - input._array  # perf: no graph to record
+        return _wrap(np.asarray(out) if isinstance(out, np.generic) else out)
     if isinstance(other, Tensor):
         return sub(other, input, alpha=alpha)
     a, _, s = _promote(input, other)
@@ -471,12 +500,15 @@ Reciprocal, reciprocal = _unary_op("reciprocal", lambda x: 1 / x, lambda g, a, y
 
 
 def _sigmoid(x: Any) -> Any:
-    # perf: one pass, and no overflow warning for large negative x
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x)) if type(x) is not np.ndarray else np.reciprocal(np.exp(-x) + 1)  # noqa: E501
+    # perf: tanh form, one transcendental and no overflow (so no np.errstate needed)
+    y = x * 0.5
+    tanh = np.tanh(y) if type(x) is np.ndarray else _xp(x).tanh(y)
+    y = tanh * 0.5
+    y += 0.5
+    return y
 
 
-Sigmoid, sigmoid = _unary_op("sigmoid", lambda x: _sigmoid(x).astype(x.dtype, copy=False), lambda g, a, y: g * y * (1 - y), save_output=True)  # noqa: E501
+Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid, lambda g, a, y: g * y * (1 - y), save_output=True)  # noqa: E501
 
 
 class Relu(Op):

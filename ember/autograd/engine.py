@@ -52,11 +52,11 @@ def run_backward(
             buf = buffers[node] = [None] * node._n_out
         buf[nr] = g if buf[nr] is None else buf[nr] + g
 
-    capture: dict[tuple[Node, int], int] = {}
+    capture: dict[tuple[Node, int], list[int]] = {}
     if inputs is not None:
         for i, t in enumerate(inputs):
-            capture[gradient_edge(t)] = i
-    results: list[Any] = [None] * len(capture)
+            capture.setdefault(gradient_edge(t), []).append(i)  # a tensor may appear twice
+    results: list[Any] = [None] * (len(inputs) if inputs is not None else 0)
     found = [False] * len(results)
 
     # 1. discovery
@@ -80,25 +80,43 @@ def run_backward(
     _state.enabled = create_graph
     try:
         # 2. interior nodes, newest first
+        pop, get = buffers.pop, buffers.get
         for node in nodes:
-            buf = buffers.pop(node, None)
+            buf = pop(node, None)
             if buf is None:
                 if not retain_graph:
                     node._release()
                 continue
             if capture:
                 _capture(node, buf, capture, results, found)
-            in_grads = _run_node(node, buf, retain_graph)
+            bw = node._single
+            if bw is not None and not node._hooked and not node._freed:
+                # perf: the common case, a single-output op node with no hooks
+                g0 = buf[0]
+                in_grads = bw(node, g0) if g0 is not None else (None,) * len(node._next)
+                if type(in_grads) is not tuple:
+                    in_grads = (in_grads,)
+                if not retain_graph:
+                    d = node.__dict__
+                    d.pop("_saved", None)
+                    d.pop("_out", None)
+                    node._freed = True
+            else:
+                in_grads = _run_node(node, buf, retain_graph)
             for e, g in zip(node._next, in_grads):
-                if e is None or g is None:
+                if g is None or e is None:
                     continue
                 n, nr = e
-                b = buffers.get(n)
+                b = get(n)
                 if b is None:
-                    b = buffers[n] = [None] * n._n_out
-                    b[nr] = g
+                    if n._n_out == 1:
+                        buffers[n] = [g]
+                    else:
+                        b = buffers[n] = [None] * n._n_out
+                        b[nr] = g
                 else:
-                    b[nr] = g if b[nr] is None else b[nr] + g
+                    old = b[nr]
+                    b[nr] = g if old is None else old + g
         # 3. leaves
         for node in leaves:
             buf = buffers.pop(node, None)
@@ -124,14 +142,15 @@ def run_backward(
     return None
 
 
-def _capture(node: Node, buf: list[Any], capture: dict[Any, int], results: list[Any], found: list[bool]) -> None:  # noqa: E501
+def _capture(node: Node, buf: list[Any], capture: dict[Any, list[int]], results: list[Any], found: list[bool]) -> None:  # noqa: E501
     for nr in range(node._n_out):
-        idx = capture.get((node, nr))
-        if idx is not None:
+        idxs = capture.get((node, nr))
+        if idxs is not None:
             g = _run_tensor_hooks(node, nr, buf[nr])
             buf[nr] = g
-            results[idx] = g
-            found[idx] = True
+            for idx in idxs:
+                results[idx] = g
+                found[idx] = True
 
 
 def _run_tensor_hooks(node: Node, nr: int, g: Any) -> Any:

@@ -53,7 +53,8 @@ class Op:
     def __init_subclass__(cls, node_name: str | None = None, **kw: Any) -> None:
         super().__init_subclass__(**kw)
         name = node_name or f"{cls.__name__}Backward0"
-        cls._node_cls = type(name, (Node,), {"_op": cls, "__module__": "ember.autograd.graph"})
+        cls._node_cls = type(name, (Node,), {"_op": cls, "_single": staticmethod(cls.backward),
+                                             "__module__": "ember.autograd.graph"})  # fmt: skip
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:

@@ -13,9 +13,24 @@ import re
 import weakref
 from typing import Any, Callable
 
+from .grad_mode import _state
+
 __all__ = ["Node", "AccumulateGrad"]
 
 _seq = itertools.count()
+
+
+def _tensor_module() -> Any:
+    # ember._tensor imports this module; import it lazily once, then keep the reference
+    global _tensor_mod
+    if _tensor_mod is None:
+        from .. import _tensor as mod  # noqa: PLC0415
+
+        _tensor_mod = mod
+    return _tensor_mod
+
+
+_tensor_mod: Any = None
 
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
@@ -28,7 +43,9 @@ FREED_MSG = (
 class Node:
     """A recorded operation (torch's ``grad_fn``); its class name is torch's (``MulBackward0``)."""
 
-    # Class-level defaults: only what an op actually sets lands in the instance dict.
+    # perf: what every node sets lives in slots; the rest are class-level defaults, and only
+    # what an op actually stores lands in the instance dict.
+    __slots__ = ("_seq", "_next", "needs_input_grad", "__dict__", "__weakref__")
     _op: Any = None
     _saved: tuple[Any, ...] | None = ()
     _versions: tuple[int, ...] = ()
@@ -40,6 +57,7 @@ class Node:
     _tensor_hooks: dict[int, list[Any]] | None = None  # output_nr -> [hook, ...]
     _retain: dict[int, Any] | None = None  # output_nr -> weakref of a retain_grad() tensor
     _metadata: dict[str, Any] | None = None
+    _single: Any = None  # the op's backward, for single-output op nodes (engine fast path)
     recording = True  # forward code can skip backward-only work when False (no-grad context)
 
     def __init__(self) -> None:
@@ -110,13 +128,11 @@ class Node:
         """
         if self._freed:
             raise RuntimeError(FREED_MSG)
-        from .._tensor import _wrap  # noqa: PLC0415
-        from .grad_mode import _state  # noqa: PLC0415
-
         array, vc, v = self._out
+        wrap = _tensor_module()._wrap
         if vc[0] != v:
-            raise RuntimeError(_modified_msg(_wrap(array, False, self), vc[0], v))
-        return _wrap(array, True, self) if _state.enabled else _wrap(array)
+            raise RuntimeError(_modified_msg(wrap(array, False, self), vc[0], v))
+        return wrap(array, True, self) if _state.enabled else wrap(array)
 
     def _release(self) -> None:
         """Free what the forward saved (called after backward unless retain_graph)."""
