@@ -119,11 +119,17 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 
 def set_float32_matmul_precision(precision: str) -> None:
-    """Accepted for compatibility (TF32 on CUDA is controlled by ``backends.cuda.matmul``)."""
+    """'highest' keeps float32 GEMMs exact; 'high'/'medium' allow TF32 on CUDA (CuPy)."""
+    from .backends.cuda import _set_float32_matmul_precision  # noqa: PLC0415
+
+    _set_float32_matmul_precision(precision)
 
 
 def get_float32_matmul_precision() -> str:
-    return "highest"
+    """The current float32 matmul precision setting."""
+    from .backends.cuda import _get_float32_matmul_precision  # noqa: PLC0415
+
+    return _get_float32_matmul_precision()
 
 
 def _lazy(name: str) -> Any:
@@ -138,7 +144,18 @@ _LAZY_MODULES = {"nn", "optim", "utils", "cuda", "serialization", "backends", "a
                  "accelerator", "distributed", "onnx", "testing", "linalg", "special", "fft",
                  "sparse", "jit", "hub", "func", "library", "compiler", "mps", "overrides",
                  "types", "random"}  # fmt: skip
-_LAZY_ATTRS = {"save": ("serialization", "save"), "load": ("serialization", "load")}
+_LAZY_ATTRS = {
+    "save": ("serialization", "save"), "load": ("serialization", "load"),
+    "compile": ("_compile", "compile"), "autocast": ("amp", "autocast"),
+    "is_autocast_enabled": ("amp", "is_autocast_enabled"),
+    "get_autocast_dtype": ("amp", "get_autocast_dtype"),
+    "set_autocast_enabled": ("amp", "set_autocast_enabled"),
+    "set_autocast_dtype": ("amp", "set_autocast_dtype"),
+    "sparse_coo_tensor": ("_sparse", "sparse_coo_tensor"), "spmm": ("_sparse", "spmm"),
+    **{n: ("_legacy", n) for n in ("FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor",
+                                    "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+                                    "ByteTensor", "BoolTensor")},
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:

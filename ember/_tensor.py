@@ -337,6 +337,7 @@ class Tensor(metaclass=_TensorMeta):
 
         node = self.grad_fn
         node._hooked = True
+        node._single = None
         if node._retain is None:
             node._retain = {}
         node._retain[self._output_nr] = weakref.ref(self)
@@ -354,6 +355,7 @@ class Tensor(metaclass=_TensorMeta):
         else:
             node = self.grad_fn
             node._hooked = True
+            node._single = None
             if node._tensor_hooks is None:
                 node._tensor_hooks = {}
             hooks = node._tensor_hooks.setdefault(self._output_nr, _HookList())
@@ -421,7 +423,8 @@ class Tensor(metaclass=_TensorMeta):
             dev = device("cuda") if "cuda" in dtype else self.device
             return _to(self, dev, dt, False)
         if isinstance(dtype, type) and hasattr(dtype, "_legacy_dtype"):
-            return _to(self, self.device, dtype._legacy_dtype, False)
+            dev = device("cuda") if getattr(dtype, "is_cuda", False) else CPU
+            return _to(self, dev, dtype._legacy_dtype, False)
         return _to(self, None, dtype, False)
 
     def type_as(self, other: Tensor) -> Tensor:
@@ -469,6 +472,14 @@ class Tensor(metaclass=_TensorMeta):
 
             d = _device("cuda", _cuda.current_device())
         return _to(self, d, None, False)
+
+    def to_sparse(self, *args: Any, **kwargs: Any) -> Any:
+        from ._sparse import to_sparse  # noqa: PLC0415
+
+        return to_sparse(self, *args, **kwargs)
+
+    def to_dense(self, dtype: Any = None, *, masked_grad: Any = None) -> Tensor:
+        return self if dtype is None else self.to(dtype)
 
     def pin_memory(self, device: Any = None) -> Tensor:
         return self

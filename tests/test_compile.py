@@ -93,3 +93,17 @@ def test_functions_decorators_and_options():
 def test_lazy_attr_name():
     if hasattr(ember, "compile"):  # once the lead wires it
         assert ember.compile is ember_compile
+
+
+def test_module_compile_in_place(rng):
+    ours, ref = _pair()
+    assert ours.compile() is None
+    assert ours._compiled_call_impl is not None  # torch: set to the compiled _call_impl
+    assert list(ours.state_dict()) == list(ref.state_dict())  # no prefix, unlike compile(model)
+    x = rng.standard_normal((2, 4)).astype(np.float32)
+    np.testing.assert_allclose(ours(ember.tensor(x)).detach().numpy(),
+                               ref(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    seen = []
+    ours.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    ours(ember.tensor(x))
+    assert seen == [ember.Size([2, 2])]

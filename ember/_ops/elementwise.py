@@ -299,6 +299,11 @@ def _fast(op: type[Op], a: Any, b: Any) -> Any:
 def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     r"""``input + alpha * other``, with broadcasting and torch's type promotion."""
     if out is None and alpha == 1:
+        if isinstance(other, Tensor) and isinstance(input, Tensor) and input._array.dtype is other._array.dtype and (input._rg or other._rg) and _state.enabled:  # noqa: E501
+            try:
+                return Add._record((input, other), _NO_KW)
+            except ValueError:
+                pass
         r = _fast(Add, input, other)
         if r is not None:
             return r
@@ -307,15 +312,15 @@ def add(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) ->
 
 def sub(input: Any, other: Any, *, alpha: Any = 1, out: Tensor | None = None) -> Tensor:
     r"""``input - alpha * other``."""
+    if out is None and alpha == 1 and (type(other) is float or (isinstance(other, Tensor) and other._array.dtype.kind != "b")):  # noqa: E501
+        r = _fast(Sub, input, other)
+        if r is not None:
+            return r
     if isinstance(input, Tensor) and input.dtype._cat == 0 and isinstance(other, Tensor) and other.dtype._cat == 0:  # noqa: E501
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
             "`logical_xor()` operator instead."
         )
-    if out is None and alpha == 1 and input.__class__ is not bool:
-        r = _fast(Sub, input, other)
-        if r is not None and r._array.dtype.kind != "b":
-            return r
     return _out(_binary(Sub, input, other, alpha=alpha), out)
 
 
@@ -333,6 +338,12 @@ def rsub(input: Tensor, other: Any, alpha: Any = 1) -> Tensor:
 def mul(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     r"""``input * other``, elementwise with broadcasting."""
     if out is None:
+        # perf: _fast inlined for the commonest op: two recorded tensors of one dtype
+        if isinstance(other, Tensor) and isinstance(input, Tensor) and input._array.dtype is other._array.dtype and (input._rg or other._rg) and _state.enabled:  # noqa: E501
+            try:
+                return Mul._record((input, other), _NO_KW)
+            except ValueError:
+                pass
         r = _fast(Mul, input, other)
         if r is not None:
             return r
@@ -423,7 +434,7 @@ def _nodiff(array: Any, like: Tensor | None = None) -> Tensor:
 
 def _float_in(x: Tensor) -> Tensor:
     # torch: math functions on integer tensors compute in the default float dtype
-    return x if x.dtype._cat >= 2 else x.to(get_default_dtype())
+    return x if x._array.dtype.kind in "fc" else x.to(get_default_dtype())
 
 
 def _unary_op(name: str, fwd: Any, bwd: Any, save_output: bool = False, float_only: bool = True,
@@ -449,8 +460,9 @@ def _unary_op(name: str, fwd: Any, bwd: Any, save_output: bool = False, float_on
     }, node_name=node_name)  # fmt: skip
 
     def fn(input: Tensor, *, out: Tensor | None = None) -> Tensor:
-        x = _float_in(input) if float_only else input
-        return _out(op.apply(x), out)
+        x = input if input._array.dtype.kind in "fc" or not float_only else _float_in(input)
+        r = op._record((x,), _NO_KW) if x._rg and _state.enabled else op.apply(x)
+        return r if out is None else _out(r, out)
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"Elementwise ``{name}`` of ``input``."
@@ -489,7 +501,32 @@ Acos, acos = _unary_op("acos", np.arccos, lambda g, a, y: -g * rsqrt(1 - a * a))
 Atan, atan = _unary_op("atan", np.arctan, lambda g, a, y: g / (a * a + 1))
 Sinh, sinh = _unary_op("sinh", np.sinh, lambda g, a, y: g * cosh(a))
 Cosh, cosh = _unary_op("cosh", np.cosh, lambda g, a, y: g * sinh(a))
-Tanh, tanh = _unary_op("tanh", np.tanh, lambda g, a, y: g * (1 - y * y), save_output=True)
+Tanh, tanh = _unary_op("tanh", np.tanh, lambda g, a, y: TanhBackward.apply(g, y), save_output=True)
+
+
+class TanhBackward(Op):
+    """``grad * (1 - y**2)``: torch's ``tanh_backward``, one op so backward stays cheap."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Tensor, y: Tensor) -> Any:
+        if ctx.recording:
+            ctx.save_for_backward(g, y)
+        ya = y._array
+        d = ya * ya
+        d -= 1
+        d *= g._array
+        return _neg_(d)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple[Any, Any]:
+        g, y = ctx.saved_tensors
+        need_g, need_y = ctx.needs_input_grad
+        return (gg * (1 - y * y) if need_g else None), (gg * g * y * -2 if need_y else None)
+
+
+def _neg_(a: Any) -> Any:
+    a *= -1
+    return a
 Asinh, asinh = _unary_op("asinh", np.arcsinh, lambda g, a, y: g * rsqrt(a * a + 1))
 Acosh, acosh = _unary_op("acosh", np.arccosh, lambda g, a, y: g * rsqrt(a * a - 1))
 Atanh, atanh = _unary_op("atanh", np.arctanh, lambda g, a, y: g / (1 - a * a))
@@ -508,7 +545,27 @@ def _sigmoid(x: Any) -> Any:
     return y
 
 
-Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid, lambda g, a, y: g * y * (1 - y), save_output=True)  # noqa: E501
+Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid, lambda g, a, y: SigmoidBackward.apply(g, y), save_output=True)  # noqa: E501
+
+
+class SigmoidBackward(Op):
+    """``grad * y * (1 - y)``: torch's ``sigmoid_backward`` as one op."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Tensor, y: Tensor) -> Any:
+        if ctx.recording:
+            ctx.save_for_backward(g, y)
+        ya = y._array
+        d = 1 - ya
+        d *= ya
+        d *= g._array
+        return d
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple[Any, Any]:
+        g, y = ctx.saved_tensors
+        need_g, need_y = ctx.needs_input_grad
+        return (gg * y * (1 - y) if need_g else None), (gg * g * (1 - 2 * y) if need_y else None)
 
 
 class Relu(Op):

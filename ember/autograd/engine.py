@@ -16,7 +16,7 @@ from operator import attrgetter
 from typing import Any
 
 from .grad_mode import _state
-from .graph import FREED_MSG, AccumulateGrad, Node
+from .graph import AccumulateGrad, Node
 
 __all__ = ["run_backward"]
 
@@ -89,8 +89,8 @@ def run_backward(
                 continue
             if capture:
                 _capture(node, buf, capture, results, found)
-            bw = node._single
-            if bw is not None and not node._hooked and not node._freed:
+            bw = node._single  # None once hooked: hooks take the general path
+            if bw is not None:
                 # perf: the common case, a single-output op node with no hooks
                 g0 = buf[0]
                 in_grads = bw(node, g0) if g0 is not None else (None,) * len(node._next)
@@ -98,9 +98,8 @@ def run_backward(
                     in_grads = (in_grads,)
                 if not retain_graph:
                     d = node.__dict__
-                    d.pop("_saved", None)
-                    d.pop("_out", None)
-                    node._freed = True
+                    d["_saved"] = None  # saved_tensors / output now raise torch's error
+                    d["_out"] = None
             else:
                 in_grads = _run_node(node, buf, retain_graph)
             for e, g in zip(node._next, in_grads):
@@ -171,8 +170,6 @@ def _run_tensor_hooks(node: Node, nr: int, g: Any) -> Any:
 
 
 def _run_node(node: Node, buf: list[Any], retain_graph: bool) -> tuple[Any, ...]:
-    if node._freed:
-        raise RuntimeError(FREED_MSG)
     if not node._hooked:
         # perf: the common case, no hooks on this node
         out = node._backward(buf) if buf[0] is not None or node._n_out > 1 else (None,) * len(node._next)  # noqa: E501

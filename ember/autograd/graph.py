@@ -50,7 +50,6 @@ class Node:
     _saved: tuple[Any, ...] | None = ()
     _versions: tuple[int, ...] = ()
     _out: Any = None
-    _freed = False
     _n_out = 1
     _pre_hooks: dict[int, Callable[..., Any]] | None = None
     _post_hooks: dict[int, Callable[..., Any]] | None = None
@@ -89,6 +88,7 @@ class Node:
         h = RemovableHandle(self._post_hooks)
         self._post_hooks[h.id] = fn
         self._hooked = True
+        self._single = None
         return h
 
     def register_prehook(self, fn: Callable[..., Any]) -> Any:
@@ -100,6 +100,7 @@ class Node:
         h = RemovableHandle(self._pre_hooks)
         self._pre_hooks[h.id] = fn
         self._hooked = True
+        self._single = None
         return h
 
     # --- saved tensors -----------------------------------------------------------------------
@@ -109,9 +110,9 @@ class Node:
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
-        if self._freed:
-            raise RuntimeError(FREED_MSG)
         saved = self._saved
+        if saved is None:
+            raise RuntimeError(FREED_MSG)
         for t, v in zip(saved, self._versions):
             if t is not None and t._vc is not None and t._vc[0] != v:
                 raise RuntimeError(_modified_msg(t, t._vc[0], v))
@@ -126,9 +127,10 @@ class Node:
         Kept as an array plus its version counter rather than as the Tensor, which would be a
         reference cycle; under ``create_graph`` it comes back with this node as its grad_fn.
         """
-        if self._freed:
+        out = self._out
+        if out is None:
             raise RuntimeError(FREED_MSG)
-        array, vc, v = self._out
+        array, vc, v = out
         wrap = _tensor_module()._wrap
         if vc[0] != v:
             raise RuntimeError(_modified_msg(wrap(array, False, self), vc[0], v))
@@ -137,9 +139,8 @@ class Node:
     def _release(self) -> None:
         """Free what the forward saved (called after backward unless retain_graph)."""
         d = self.__dict__
-        d.pop("_saved", None)
-        d.pop("_out", None)
-        self._freed = True
+        d["_saved"] = None
+        d["_out"] = None
 
     def _backward(self, grads: list[Any]) -> tuple[Any, ...]:
         return self._op.backward(self, *grads)

@@ -79,3 +79,12 @@ def get_device_name(device: Any = None) -> str:
     """The GPU's name."""
     cp = cupy()
     return cp.cuda.runtime.getDeviceProperties(cp.cuda.runtime.getDevice())["name"].decode()
+
+
+def __getattr__(name: str) -> Any:
+    # legacy CUDA tensor types (ember.cuda.FloatTensor ...) load on first use
+    from .._legacy import cuda_types  # noqa: PLC0415
+
+    if name in cuda_types:
+        return cuda_types[name]
+    raise AttributeError(f"module 'ember.cuda' has no attribute '{name}'")
