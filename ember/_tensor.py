@@ -1009,6 +1009,7 @@ def _to(t: Tensor, dev: Any, dt: Any, copy: bool) -> Tensor:
 from .autograd import function as _function  # noqa: E402
 
 _function._wrap = _wrap
+_function._Tensor = Tensor
 
 from ._ops import elementwise as _ops_e  # noqa: E402
 from ._ops import indexing as _ops_i  # noqa: E402

@@ -511,11 +511,11 @@ class TanhBackward(Op):
     def forward(ctx: Any, g: Tensor, y: Tensor) -> Any:
         if ctx.recording:
             ctx.save_for_backward(g, y)
-        ya = y._array
-        d = ya * ya
-        d -= 1
-        d *= g._array
-        return _neg_(d)
+        # perf: g - g*y*y, three array-array passes (Python scalars are slow NumPy operands)
+        ga = g._array
+        d = ga * y._array
+        d *= y._array
+        return ga - d
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple[Any, Any]:
@@ -523,10 +523,6 @@ class TanhBackward(Op):
         need_g, need_y = ctx.needs_input_grad
         return (gg * (1 - y * y) if need_g else None), (gg * g * y * -2 if need_y else None)
 
-
-def _neg_(a: Any) -> Any:
-    a *= -1
-    return a
 Asinh, asinh = _unary_op("asinh", np.arcsinh, lambda g, a, y: g * rsqrt(a * a + 1))
 Acosh, acosh = _unary_op("acosh", np.arccosh, lambda g, a, y: g * rsqrt(a * a - 1))
 Atanh, atanh = _unary_op("atanh", np.arctanh, lambda g, a, y: g / (1 - a * a))
@@ -555,11 +551,12 @@ class SigmoidBackward(Op):
     def forward(ctx: Any, g: Tensor, y: Tensor) -> Any:
         if ctx.recording:
             ctx.save_for_backward(g, y)
+        # perf: g*y - g*y*y, three array-array passes
         ya = y._array
-        d = 1 - ya
-        d *= ya
-        d *= g._array
-        return d
+        gy = g._array * ya
+        d = gy * ya
+        gy -= d
+        return gy
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple[Any, Any]:

@@ -81,6 +81,7 @@ def run_backward(
     try:
         # 2. interior nodes, newest first
         pop, get = buffers.pop, buffers.get
+        owned: set[tuple[Node, int]] = set()  # buffer slots holding sums the engine allocated
         for node in nodes:
             buf = pop(node, None)
             if buf is None:
@@ -115,18 +116,26 @@ def run_backward(
                         b[nr] = g
                 else:
                     old = b[nr]
-                    b[nr] = g if old is None else old + g
+                    if old is None:
+                        b[nr] = g
+                    elif e in owned and old._array.shape == g._array.shape:
+                        old._array += g._array  # perf: a sum the engine made: add in place
+                    else:
+                        b[nr] = old + g
+                        if not create_graph:
+                            owned.add(e)
         # 3. leaves
         for node in leaves:
             buf = buffers.pop(node, None)
             if buf is None or buf[0] is None:
                 continue
+            fresh = (node, 0) in owned
             if capture:
                 _capture(node, buf, capture, results, found)
                 if accumulate and (node, 0) in capture:
-                    _accumulate(node, buf[0], create_graph)
+                    _accumulate(node, buf[0], create_graph, fresh)
             elif accumulate:
-                _accumulate(node, buf[0], create_graph)
+                _accumulate(node, buf[0], create_graph, fresh)
     finally:
         _state.enabled = prev_mode
 
@@ -202,11 +211,12 @@ def _run_node(node: Node, buf: list[Any], retain_graph: bool) -> tuple[Any, ...]
     return out
 
 
-def _accumulate(acc: AccumulateGrad, g: Any, create_graph: bool) -> None:
+def _accumulate(acc: AccumulateGrad, g: Any, create_graph: bool, fresh: bool = False) -> None:
     t = acc.variable
     if t is None:
         return
     meta = t._meta
+    hooked = meta is not None and bool(meta.get("hooks"))
     if meta is not None:
         for h in list(meta.get("hooks", {}).values()):
             r = h(g)
@@ -220,8 +230,9 @@ def _accumulate(acc: AccumulateGrad, g: Any, create_graph: bool) -> None:
         g = sum_to(g, t._array.shape)
     cur = t._grad
     if cur is None:
-        # The engine may hand one gradient tensor to several edges (add, expand): own a copy.
-        t._grad = g if create_graph else g.detach().clone()
+        # The engine may hand one gradient tensor to several edges (add, expand): own a copy,
+        # unless the engine itself made this sum.
+        t._grad = g if create_graph or (fresh and not hooked) else g.detach().clone()
     elif create_graph or cur._rg:
         t._grad = cur + g
     else:

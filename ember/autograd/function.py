@@ -91,7 +91,7 @@ class Op:
     def _record(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         # perf: Node() and gradient_edge() are inlined; this runs once per recorded op.
         node = _new(cls._node_cls)
-        node._seq = next(_seq)
+        node._seq = _next_seq()
         if len(args) == 1:
             node.needs_input_grad = _TRUE1
             edges: Any = (_edge(args[0]),)
@@ -119,7 +119,16 @@ class Op:
             raise
         if isinstance(out, _generic):
             out = np.asarray(out)
-        t = _wrap(out, True, node)
+        # perf: _wrap(out, True, node), inlined
+        t = _new(_Tensor)
+        t._array = out
+        t._rg = True
+        t.grad_fn = node
+        t._grad = None
+        t._vc = None
+        t._output_nr = 0
+        t._accumulator = None
+        t._meta = None
         node._next = tuple(edges) if type(edges) is list else edges
         if cls.is_view:
             t._vc = _share_vc(args[0])
@@ -131,6 +140,7 @@ class Op:
         return t
 
 
+_next_seq = _seq.__next__
 _TRUE1 = (True,)
 _NEEDS2 = {False: {False: (False, False), True: (False, True)},
            True: {False: (True, False), True: (True, True)}}  # fmt: skip
@@ -343,3 +353,4 @@ def once_differentiable(fn: Any) -> Any:
 
 # Set by ember._tensor once Tensor exists (the two modules need each other).
 _wrap: Any = None
+_Tensor: Any = None
