@@ -21,6 +21,13 @@ CASES = [
     ((2, 3, 8, 7), (4, 3, 4, 2), dict(padding="same", dilation=2)),
     ((2, 3, 8, 7), (4, 3, 3, 3), dict(padding="valid")),
     ((2, 4, 5, 6, 5), (6, 2, 3, 2, 2), dict(stride=(2, 1, 1), padding=(1, 0, 1), groups=2)),
+    # stride 1, >= 8 channels: the flat shift-GEMM path (3-wide kernels: no column copy)
+    ((3, 8, 9, 8), (9, 8, 3, 3), dict(padding=1)),
+    ((2, 8, 9, 10), (8, 8, 3, 2), dict(padding=(1, 2), dilation=(2, 1))),
+    # ... wider kernels copy the last kernel axis into columns; 1-D and 3-D too
+    ((2, 9, 10, 11), (8, 9, 4, 5), dict(padding=(2, 1))),
+    ((2, 8, 16), (10, 8, 5), dict(padding=2, dilation=2)),
+    ((2, 8, 5, 6, 5), (8, 8, 3, 1, 2), dict(padding=(1, 0, 1))),
 ]
 T_CASES = [
     ((2, 4, 7), (4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
@@ -29,6 +36,8 @@ T_CASES = [
                                       groups=2, dilation=(2, 1))),
     ((4, 5, 6), (4, 2, 2, 2), dict(stride=2)),
     ((2, 2, 3, 4, 3), (2, 3, 2, 3, 2), dict(stride=2, output_padding=1)),
+    ((2, 8, 6, 7), (8, 9, 3, 3), dict(padding=1)),
+    ((2, 8, 6, 7), (8, 8, 3, 4), dict(padding=(1, 2), dilation=2, output_padding=1)),
 ]
 
 
@@ -79,11 +88,12 @@ def test_conv_float32_and_no_grad(rng):
 
 
 @pytest.mark.parametrize("transposed", [False, True])
-def test_conv_double_backward(transposed, rng):
+@pytest.mark.parametrize("flat", [False, True])
+def test_conv_double_backward(transposed, flat, rng):
     name = "conv_transpose2d" if transposed else "conv2d"
-    kw = dict(stride=2, padding=1, groups=2)
-    x = rng.standard_normal((2, 4, 6, 5))
-    w = rng.standard_normal((4, 2, 3, 3))
+    kw = dict(padding=1, dilation=(1, 2)) if flat else dict(stride=2, padding=1, groups=2)
+    x = rng.standard_normal((2, 8 if flat else 4, 6, 5))
+    w = rng.standard_normal((8, 8, 3, 4) if flat else (4, 2, 3, 3))
     res = []
     for lib, fn in ((torch, getattr(torch.nn.functional, name)), (ember, getattr(F, name))):
         xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
