@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import _dtype
+from . import _dtype, _malloc
 from ._device import device
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
                      finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
@@ -29,6 +29,7 @@ from . import _ops, autograd, return_types
 from ._ops.reduction import all, any, max, min, sum  # noqa: A004 - torch's names
 
 __version__ = "0.1.0"
+_malloc.tune()
 __all__ = ["Tensor", "Size", "device", "dtype", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "manual_seed", "Generator", "autograd", "nn", "optim", "utils",
            "save", "load", "cuda"]  # fmt: skip
