@@ -14,19 +14,14 @@ from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, dou
                      int, int8, int16, int32, int64, long, promote_types, set_default_dtype,
                      short, uint8, uint16, uint32, uint64)  # fmt: skip
 from ._tensor import Size, Tensor, typename
-from ._tensor_str import get_printoptions, set_printoptions
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)  # fmt: skip
 from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E501
 from ._factory import *  # noqa: F403
 from ._ops.elementwise import *  # noqa: F403
-from ._ops.reduction import *  # noqa: F403
 from ._ops.shape import *  # noqa: F403
 from ._ops.indexing import *  # noqa: F403
-from ._ops.linalg import *  # noqa: F403
-from ._ops.activation import log_softmax, softmax
-from . import _ops, autograd, return_types
-from ._ops.reduction import all, any, max, min, sum  # noqa: A004 - torch's names
+from . import _ops, autograd
 
 __version__ = "0.1.0"
 _malloc.tune()
@@ -136,7 +131,14 @@ def get_float32_matmul_precision() -> str:
 def _lazy(name: str) -> Any:
     import importlib  # noqa: PLC0415
 
-    mod = importlib.import_module(f"{__name__}.{name}")
+    try:
+        mod = importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__name__}.{name}":
+            raise
+        # a torch sub-package ember does not have: AttributeError, so that hasattr() works
+        raise AttributeError(f"module 'ember' has no attribute '{name}' "
+                             f"(torch.{name} is not implemented in ember)") from None
     globals()[name] = mod
     return mod
 
@@ -144,7 +146,7 @@ def _lazy(name: str) -> Any:
 _LAZY_MODULES = {"nn", "optim", "utils", "cuda", "serialization", "backends", "amp",
                  "accelerator", "distributed", "onnx", "testing", "linalg", "special", "fft",
                  "sparse", "jit", "hub", "func", "library", "compiler", "mps", "overrides",
-                 "types", "random"}  # fmt: skip
+                 "types", "random", "return_types"}  # fmt: skip
 _LAZY_ATTRS = {
     "save": ("serialization", "save"), "load": ("serialization", "load"),
     "compile": ("_compile", "compile"), "autocast": ("amp", "autocast"),
@@ -152,6 +154,20 @@ _LAZY_ATTRS = {
     "get_autocast_dtype": ("amp", "get_autocast_dtype"),
     "set_autocast_enabled": ("amp", "set_autocast_enabled"),
     "set_autocast_dtype": ("amp", "set_autocast_dtype"),
+    "softmax": ("_ops.activation", "softmax"), "log_softmax": ("_ops.activation", "log_softmax"),
+    # perf: ember._ops.linalg and .reduction load on first use (their __all__, checked by
+    # tests/test_lazy_import)
+    **{n: ("_ops.linalg", n) for n in ("matmul", "mm", "bmm", "addmm", "einsum", "outer", "ger",
+                                        "dot", "mv", "inner", "baddbmm", "addmv", "tensordot",
+                                        "vdot", "kron", "cross", "linear_op")},
+    **{n: ("_ops.reduction", n) for n in (
+        "sum", "mean", "nansum", "var", "std", "var_mean", "std_mean", "prod", "max", "min",
+        "amax", "amin", "aminmax", "argmax", "argmin", "logsumexp", "norm", "cumsum", "cumprod",
+        "all", "any", "topk", "sort", "argsort", "unique", "count_nonzero", "median", "cummax",
+        "kthvalue", "dist", "msort", "nanmean", "mode", "bincount", "histc",
+        "unique_consecutive")},
+    "get_printoptions": ("_tensor_str", "get_printoptions"),
+    "set_printoptions": ("_tensor_str", "set_printoptions"),
     "sparse_coo_tensor": ("_sparse", "sparse_coo_tensor"), "spmm": ("_sparse", "spmm"),
     **{n: ("_legacy", n) for n in ("FloatTensor", "DoubleTensor", "HalfTensor", "BFloat16Tensor",
                                     "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
@@ -164,8 +180,10 @@ def __getattr__(name: str) -> Any:
     if name in _LAZY_MODULES:
         return _lazy(name)
     if name in _LAZY_ATTRS:
+        import importlib  # noqa: PLC0415
+
         mod, attr = _LAZY_ATTRS[name]
-        value = getattr(_lazy(mod), attr)
+        value = getattr(importlib.import_module(f"{__name__}.{mod}"), attr)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'ember' has no attribute '{name}'")

@@ -21,14 +21,23 @@ class Generator:
 
         self.device = _device(device)
         self._seed = 67280421310721
-        self._rng = np.random.default_rng(self._seed)
+        self._np_rng: np.random.Generator | None = None
+
+    @property
+    def _rng(self) -> np.random.Generator:
+        """The NumPy generator, made on first use: ``numpy.random`` costs ~10 ms to import, so
+        ``import ember`` leaves it unloaded until a random number is drawn."""
+        rng = self._np_rng
+        if rng is None:
+            rng = self._np_rng = np.random.default_rng(self._seed)
+        return rng
 
     def manual_seed(self, seed: int) -> Generator:
         s = int(seed)
         if s < 0:
             s += 1 << 64
         self._seed = s
-        self._rng = np.random.default_rng(s)
+        self._np_rng = None  # reseeded lazily, on the next draw
         return self
 
     def seed(self) -> int:

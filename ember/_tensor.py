@@ -89,7 +89,14 @@ def _is_scalar(x: Any) -> bool:
 
 
 class _TensorMeta(type):
-    # Legacy types (ember.FloatTensor) register themselves here so isinstance works on them.
+    """Metaclass of the classes that ``isinstance`` answers for by a check of their own (the
+    legacy types such as ``ember.FloatTensor``, and ``nn.Buffer``).
+
+    ``Tensor`` itself keeps the plain ``type`` metaclass. perf: a Python ``__instancecheck__``
+    on Tensor would cost ~0.4 us on every ``isinstance(x, Tensor)`` that is False (a scalar
+    operand), in every op.
+    """
+
     def __instancecheck__(cls, obj: Any) -> bool:
         check = getattr(cls, "_legacy_check", None)
         if check is not None:
@@ -97,7 +104,7 @@ class _TensorMeta(type):
         return type.__instancecheck__(cls, obj)
 
 
-class Tensor(metaclass=_TensorMeta):
+class Tensor:
     r"""A multi-dimensional array with reverse-mode autograd, as ``torch.Tensor``.
 
     Create tensors with :func:`ember.tensor`, :func:`ember.zeros`, ... Calling ``ember.Tensor``

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from ._ops import elementwise as E
 from ._ops import indexing as I
-from ._ops import linalg as L
-from ._ops import reduction as R
 from ._ops import shape as S
 
 _SAME_NAME = {
@@ -22,10 +21,6 @@ _SAME_NAME = {
         "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "isclose",
         "allclose", "equal", "nan_to_num", "addcmul", "addcdiv", "signbit", "hypot", "xlogy",
         "logaddexp", "copysign", "deg2rad", "rad2deg", "float_power", "heaviside"],
-    R: ["sum", "mean", "nansum", "var", "std", "prod", "max", "min", "amax", "amin", "aminmax",
-        "argmax", "argmin", "logsumexp", "norm", "cumsum", "cumprod", "all", "any", "topk",
-        "sort", "argsort", "unique", "count_nonzero", "median", "cummax", "kthvalue", "dist",
-        "msort", "nanmean", "mode", "bincount", "histc", "unique_consecutive"],
     S: ["view", "reshape", "view_as", "permute", "transpose", "swapaxes", "swapdims", "t",
         "expand", "expand_as", "squeeze", "unsqueeze", "flatten", "unflatten", "split", "chunk",
         "unbind", "narrow", "repeat", "tile", "flip", "fliplr", "flipud", "roll", "tril", "triu",
@@ -34,8 +29,19 @@ _SAME_NAME = {
     I: ["gather", "scatter", "scatter_add", "index_select", "index_add", "masked_fill",
         "masked_select", "nonzero", "argwhere", "take", "take_along_dim", "scatter_reduce",
         "index_copy", "index_fill", "index_put"],
-    L: ["matmul", "mm", "bmm", "addmm", "outer", "ger", "dot", "mv", "inner", "baddbmm", "addmv",
-        "kron", "cross"],
+}  # fmt: skip
+
+# perf: methods whose module (under ember._ops) loads on the first call of any of them, not at
+# `import ember`; "__matmul__" stands for ``matmul``
+_LAZY = {
+    "linalg": ["matmul", "mm", "bmm", "addmm", "outer", "ger", "dot", "mv", "inner", "baddbmm",
+               "addmv", "kron", "cross", "__matmul__"],
+    "activation": ["softmax", "log_softmax"],
+    "reduction": ["sum", "mean", "nansum", "var", "std", "prod", "max", "min", "amax", "amin",
+                  "aminmax", "argmax", "argmin", "logsumexp", "norm", "cumsum", "cumprod", "all",
+                  "any", "topk", "sort", "argsort", "unique", "count_nonzero", "median", "cummax",
+                  "kthvalue", "dist", "msort", "nanmean", "mode", "bincount", "histc",
+                  "unique_consecutive"],
 }  # fmt: skip
 
 # in-place forms recorded through a generic "compute, then write back" path
@@ -129,7 +135,9 @@ def _rmod(self: Any, other: Any) -> Any:
 
 
 def _rmatmul(self: Any, other: Any) -> Any:
-    return L.matmul(other, self)
+    from ._ops.linalg import matmul  # noqa: PLC0415
+
+    return matmul(other, self)
 
 
 def _iop(inplace_name: str) -> Any:
@@ -174,7 +182,6 @@ def install(T: type) -> None:
     T.__rmod__ = _rmod
     T.__pow__ = E.pow
     T.__rpow__ = _rpow
-    T.__matmul__ = L.matmul
     T.__rmatmul__ = _rmatmul
     T.__neg__ = E.neg
     T.__pos__ = lambda self: self
@@ -200,11 +207,21 @@ def install(T: type) -> None:
     T.__ior__ = lambda self, o: self.copy_(E.bitwise_or(self, o))
     T.__ixor__ = lambda self, o: self.copy_(E.bitwise_xor(self, o))
     T.__hash__ = lambda self: id(self)
-    _install_activation(T)
+    for mod, names in _LAZY.items():
+        for name in names:
+            setattr(T, name, _lazy_method(T, mod, name))
 
 
-def _install_activation(T: type) -> None:
-    from ._ops import activation as A  # noqa: PLC0415
+def _lazy_method(T: type, mod: str, name: str) -> Any:
+    """A stand-in for method ``name`` of ``ember._ops.<mod>``: the first call of any of the
+    module's stand-ins imports it and puts the real functions on ``T``; later calls go straight
+    to them."""
 
-    T.softmax = A.softmax
-    T.log_softmax = A.log_softmax
+    def method(*args: Any, **kwargs: Any) -> Any:
+        module = importlib.import_module(f"ember._ops.{mod}")
+        for n in _LAZY[mod]:
+            setattr(T, n, getattr(module, n.strip("_")))
+        return getattr(T, name)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method

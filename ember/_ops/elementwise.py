@@ -140,6 +140,10 @@ class Mul(Op):
         ga, gb = ctx.needs_input_grad
         if b is None:
             return grad * ctx.scalar, None
+        g, x, y = grad._array, a._array, b._array
+        if not _state.enabled and g.ndim and g.shape == x.shape == y.shape and g.dtype is x.dtype:
+            # perf: no graph to build and no broadcast to undo: two array products, no op calls
+            return (_wrap(g * y) if ga else None), (_wrap(g * x) if gb else None)
         # d(a*b)/da = b: broadcasting in forward becomes a sum in backward
         return (sum_to(grad * b, a._array.shape) if ga else None), (sum_to(grad * a, b._array.shape) if gb else None)  # noqa: E501
 
@@ -438,8 +442,12 @@ def _float_in(x: Tensor) -> Tensor:
 
 
 def _unary_op(name: str, fwd: Any, bwd: Any, save_output: bool = False, float_only: bool = True,
-              node_name: str | None = None) -> Any:  # fmt: skip
-    """Build an ``Op`` class and its public function from a forward and a backward formula."""
+              node_name: str | None = None, bwd_array: Any = None) -> Any:  # fmt: skip
+    """Build an ``Op`` class and its public function from a forward and a backward formula.
+
+    ``bwd_array(grad_array, output_array)``, for ``save_output`` ops, is the backward formula on
+    arrays, used when no graph is built (no ``create_graph``).
+    """
 
     def forward(ctx: Any, a: Tensor) -> Any:
         if not save_output and ctx.recording:
@@ -448,6 +456,13 @@ def _unary_op(name: str, fwd: Any, bwd: Any, save_output: bool = False, float_on
 
     def backward(ctx: Any, grad: Tensor) -> Any:
         if save_output:
+            out = ctx._out
+            g = grad._array
+            if (bwd_array is not None and not _state.enabled and out is not None
+                    and out[1][0] == out[2] and g.dtype is out[0].dtype):  # fmt: skip
+                # perf: nothing to record, the output unmodified, one dtype: the formula on arrays
+                r = bwd_array(g, out[0])
+                return _wrap(r if type(r) is _ndarray or not isinstance(r, np.generic) else np.asarray(r))  # noqa: E501
             return bwd(grad, None, ctx.output)
         (a,) = ctx.saved_tensors
         return bwd(grad, a, None)
@@ -484,7 +499,7 @@ def _erfinv(x: Any) -> Any:
 
 _SQRT_PI = math.sqrt(math.pi)
 
-Exp, exp = _unary_op("exp", np.exp, lambda g, a, y: g * y, save_output=True)
+Exp, exp = _unary_op("exp", np.exp, lambda g, a, y: g * y, save_output=True, bwd_array=operator.mul)
 Exp2, exp2 = _unary_op("exp2", np.exp2, lambda g, a, y: g * y * math.log(2.0), save_output=True)
 Log, log = _unary_op("log", np.log, lambda g, a, y: g / a)
 Log2, log2 = _unary_op("log2", np.log2, lambda g, a, y: g / (a * math.log(2.0)))
@@ -501,7 +516,15 @@ Acos, acos = _unary_op("acos", np.arccos, lambda g, a, y: -g * rsqrt(1 - a * a))
 Atan, atan = _unary_op("atan", np.arctan, lambda g, a, y: g / (a * a + 1))
 Sinh, sinh = _unary_op("sinh", np.sinh, lambda g, a, y: g * cosh(a))
 Cosh, cosh = _unary_op("cosh", np.cosh, lambda g, a, y: g * sinh(a))
-Tanh, tanh = _unary_op("tanh", np.tanh, lambda g, a, y: TanhBackward.apply(g, y), save_output=True)
+def _tanh_backward(g: Any, y: Any) -> Any:
+    # perf: g - g*y*y, three array-array passes (Python scalars are slow NumPy operands)
+    d = g * y
+    d *= y
+    return g - d
+
+
+Tanh, tanh = _unary_op("tanh", np.tanh, lambda g, a, y: TanhBackward.apply(g, y), save_output=True,
+                       bwd_array=_tanh_backward)  # fmt: skip
 
 
 class TanhBackward(Op):
@@ -511,11 +534,7 @@ class TanhBackward(Op):
     def forward(ctx: Any, g: Tensor, y: Tensor) -> Any:
         if ctx.recording:
             ctx.save_for_backward(g, y)
-        # perf: g - g*y*y, three array-array passes (Python scalars are slow NumPy operands)
-        ga = g._array
-        d = ga * y._array
-        d *= y._array
-        return ga - d
+        return _tanh_backward(g._array, y._array)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple[Any, Any]:
@@ -532,16 +551,39 @@ Erfinv, erfinv = _unary_op("erfinv", _erfinv, lambda g, a, y: g * exp(y * y) * (
 Reciprocal, reciprocal = _unary_op("reciprocal", lambda x: 1 / x, lambda g, a, y: -g * y * y, save_output=True)  # noqa: E501
 
 
+# perf: 0.5 as a 0-d array of the operand's dtype: NumPy takes it at half the cost of a Python
+# float (same result: a Python float operand is cast to the array's dtype first anyway)
+_HALF = {np.dtype(t): np.array(0.5, t) for t in (np.float32, np.float64)}
+
+
 def _sigmoid(x: Any) -> Any:
     # perf: tanh form, one transcendental and no overflow (so no np.errstate needed)
+    if type(x) is np.ndarray:
+        h = _HALF.get(x.dtype, 0.5)
+        y = x * h
+        if y.ndim:
+            np.tanh(y, out=y)
+        else:
+            y = np.tanh(y)
+        y *= h
+        y += h
+        return y
     y = x * 0.5
-    tanh = np.tanh(y) if type(x) is np.ndarray else _xp(x).tanh(y)
-    y = tanh * 0.5
+    y = _xp(x).tanh(y) * 0.5
     y += 0.5
     return y
 
 
-Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid, lambda g, a, y: SigmoidBackward.apply(g, y), save_output=True)  # noqa: E501
+def _sigmoid_backward(g: Any, y: Any) -> Any:
+    # perf: g*y - g*y*y, three array-array passes
+    gy = g * y
+    d = gy * y
+    gy -= d
+    return gy
+
+
+Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid, lambda g, a, y: SigmoidBackward.apply(g, y), save_output=True,  # noqa: E501
+                             bwd_array=_sigmoid_backward)  # fmt: skip
 
 
 class SigmoidBackward(Op):
@@ -551,12 +593,7 @@ class SigmoidBackward(Op):
     def forward(ctx: Any, g: Tensor, y: Tensor) -> Any:
         if ctx.recording:
             ctx.save_for_backward(g, y)
-        # perf: g*y - g*y*y, three array-array passes
-        ya = y._array
-        gy = g._array * ya
-        d = gy * ya
-        gy -= d
-        return gy
+        return _sigmoid_backward(g._array, y._array)
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple[Any, Any]:

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import return_types
 from .._dtype import int64
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
@@ -279,11 +278,14 @@ def amin(input: Tensor, dim: Any = (), keepdim: bool = False) -> Tensor:
 
 def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
     """``(min, max)`` as a named tuple."""
+    from .. import return_types  # noqa: PLC0415 - loads on first use
+
     d = () if dim is None else dim
     return return_types.aminmax((amin(input, d, keepdim), amax(input, d, keepdim)))
 
 
 def _extreme(input: Tensor, dim: Any, keepdim: bool, fn: str, other: Any = None) -> Any:
+    from .. import return_types  # noqa: PLC0415 - loads on first use
     from .elementwise import maximum, minimum  # noqa: PLC0415
 
     if isinstance(dim, Tensor):
@@ -438,6 +440,8 @@ def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
 
 
 def _cum_extreme(input: Tensor, dim: int, f: Any, name: str) -> Any:
+    from .. import return_types  # noqa: PLC0415 - loads on first use
+
     d = _dim(dim, input.ndim)
     x = input._array
     vals = f.accumulate(x, axis=d)
@@ -481,6 +485,7 @@ def _sort_idx(x: Any, d: int, descending: bool, stable: bool) -> Any:
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
     """Sorted values and their indices along ``dim``."""
+    from .. import return_types  # noqa: PLC0415 - loads on first use
     from .indexing import gather  # noqa: PLC0415
 
     if input.ndim == 0:
@@ -505,6 +510,7 @@ def msort(input: Tensor) -> Tensor:
 
 def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
     """The ``k`` largest (or smallest) values along ``dim`` and their indices."""
+    from .. import return_types  # noqa: PLC0415 - loads on first use
     from .indexing import gather  # noqa: PLC0415
 
     d = _dim(dim, input.ndim)
@@ -521,6 +527,8 @@ def topk(input: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: boo
 
 def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any:
     """The k-th smallest value along ``dim`` and its index."""
+    from .. import return_types  # noqa: PLC0415 - loads on first use
+
     s = sort(input, dim)
     d = _dim(dim, input.ndim)
     v, i = s.values.narrow(d, k - 1, 1), s.indices.narrow(d, k - 1, 1)
@@ -531,6 +539,8 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
 
 def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """The lower median, of all elements or (with indices) along ``dim``."""
+    from .. import return_types  # noqa: PLC0415 - loads on first use
+
     if dim is None:
         flat = input.reshape(-1)
         return sort(flat).values[(flat.shape[0] - 1) // 2]
@@ -541,6 +551,8 @@ def median(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
 
 def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
     """Most frequent value along ``dim`` (smallest of ties) and an index of it."""
+    from .. import return_types  # noqa: PLC0415 - loads on first use
+
     d = _dim(dim, input.ndim)
     x = np.moveaxis(input._array, d, -1)
     flat = x.reshape(-1, x.shape[-1])

@@ -35,6 +35,7 @@ class _NoGradCtx:
 
 NO_CTX = _NoGradCtx()
 _generic = np.generic
+_ndarray = np.ndarray
 
 
 class Op:
@@ -52,9 +53,7 @@ class Op:
 
     def __init_subclass__(cls, node_name: str | None = None, **kw: Any) -> None:
         super().__init_subclass__(**kw)
-        name = node_name or f"{cls.__name__}Backward0"
-        cls._node_cls = type(name, (Node,), {"_op": cls, "_single": staticmethod(cls.backward),
-                                             "__module__": "ember.autograd.graph"})  # fmt: skip
+        cls._node_cls = _NodeClass(node_name or f"{cls.__name__}Backward0")  # type: ignore[assignment]
 
     @staticmethod
     def forward(ctx: Any, *args: Any, **kwargs: Any) -> Any:
@@ -92,15 +91,16 @@ class Op:
         # perf: Node() and gradient_edge() are inlined; this runs once per recorded op.
         node = _new(cls._node_cls)
         node._seq = _next_seq()
-        if len(args) == 1:
-            node.needs_input_grad = _TRUE1
-            edges: Any = (_edge(args[0]),)
-        elif len(args) == 2:
+        n = len(args)
+        if n == 2:
             a, b = args
             ra = a is not None and a._rg
             rb = b is not None and b._rg
             node.needs_input_grad = _NEEDS2[ra][rb]
-            edges = (_edge(a) if ra else None, _edge(b) if rb else None)
+            edges: Any = ((_edge(a) if ra else None), (_edge(b) if rb else None))
+        elif n == 1:
+            node.needs_input_grad = _TRUE1
+            edges = (_edge(args[0]),)
         else:
             needs = []
             edges = []
@@ -112,12 +112,13 @@ class Op:
                     needs.append(False)
                     edges.append(None)
             node.needs_input_grad = tuple(needs)
+            edges = tuple(edges)
         try:
-            out = cls.forward(node, *args, **kwargs)
+            out = cls.forward(node, *args, **kwargs) if kwargs else cls.forward(node, *args)
         except TypeError:
             _check_devices(args)
             raise
-        if isinstance(out, _generic):
+        if type(out) is not _ndarray and isinstance(out, _generic):
             out = np.asarray(out)
         # perf: _wrap(out, True, node), inlined
         t = _new(_Tensor)
@@ -129,7 +130,7 @@ class Op:
         t._output_nr = 0
         t._accumulator = None
         t._meta = None
-        node._next = tuple(edges) if type(edges) is list else edges
+        node._next = edges
         if cls.is_view:
             t._vc = _share_vc(args[0])
         if cls.save_output:
@@ -138,6 +139,23 @@ class Op:
                 vc = t._vc = [0]
             node._out = (out, vc, vc[0])
         return t
+
+
+class _NodeClass:
+    """Builds an op's node class (``MulBackward0``, a ``Node`` subclass) on first use, then puts
+    it on the op class in its own place. perf: ember defines ~100 ops and a program records a
+    few; creating every class at import cost ~1 ms."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Any, op: type[Op]) -> type[Node]:
+        node_cls = type(self.name, (Node,), {"_op": op, "_single": staticmethod(op.backward),
+                                             "__module__": "ember.autograd.graph"})  # fmt: skip
+        op._node_cls = node_cls
+        return node_cls
 
 
 _next_seq = _seq.__next__
@@ -150,7 +168,7 @@ def _edge(a: Any) -> tuple[Any, int]:
     """The edge a gradient for input ``a`` flows along (``gradient_edge``, inlined for speed)."""
     fn = a.grad_fn
     if fn is not None:
-        return (fn, a._output_nr)
+        return fn, a._output_nr
     acc = a._accumulator
     if acc is None:
         acc = a._accumulator = AccumulateGrad(a)

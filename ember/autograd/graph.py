@@ -32,6 +32,8 @@ def _tensor_module() -> Any:
 
 _tensor_mod: Any = None
 
+_ZEROS = (0,) * 8
+
 FREED_MSG = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -106,7 +108,13 @@ class Node:
     # --- saved tensors -----------------------------------------------------------------------
     def save_for_backward(self, *tensors: Any) -> None:
         self._saved = tensors
-        self._versions = [t._vc[0] if t is not None and t._vc is not None else 0 for t in tensors]
+        for t in tensors:
+            if t is not None and t._vc is not None:
+                self._versions = [t._vc[0] if t is not None and t._vc is not None else 0 for t in tensors]  # noqa: E501
+                return
+        # perf: no tensor here was ever modified in place or viewed (no counter: version 0), so a
+        # shared tuple of zeros is the snapshot; saved_tensors zips it to the saved tensors
+        self._versions = _ZEROS if len(tensors) <= len(_ZEROS) else (0,) * len(tensors)
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
