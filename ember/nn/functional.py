@@ -14,3 +14,4 @@ from ._functional.loss import *  # noqa: F403
 from ._functional.misc import *  # noqa: F403
 from ._functional.norm import *  # noqa: F403
 from ._functional.pooling import *  # noqa: F403
+from ._functional.vision import *  # noqa: F403

@@ -12,6 +12,9 @@ from .loss import *  # noqa: F403
 from .conv import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .batchnorm import *  # noqa: F403
+from .instancenorm import *  # noqa: F403
+from .lazy import *  # noqa: F403
+from .unpool import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .sparse import *  # noqa: F403
 from .padding import *  # noqa: F403
