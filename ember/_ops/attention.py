@@ -8,6 +8,7 @@ zeros (and zero gradients), as torch's CPU kernels do.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -63,6 +64,31 @@ def _softmax_(xp: Any, s: Any, safe: bool) -> Any:
     return s
 
 
+def _probs_array(xp: Any, q: Any, k: Any, mask: Any, scale: float, causal: bool) -> Any:
+    """The attention probabilities ``softmax(q @ k^T * scale + mask)`` on arrays.
+
+    # perf: without a mask, each (batch, head)'s scores are shifted by their largest one rather
+    # than row by row, since NumPy's reductions over short rows and broadcasts of a column cost
+    # several passes each. Softmax is shift-invariant, and the result is as exact as long as no
+    # row's terms underflow: a row sum ``d >= sqrt(tiny)`` guarantees that every probability
+    # above ``sqrt(tiny)`` (1e-19 in float32) came from a normal float. A row that misses it
+    # (its scores all far below its head's largest) sends the scores back through the per-row
+    # softmax.
+    """
+    s = _scores(xp, q, k, mask, scale, causal)
+    if mask is None and s.size:
+        top = s.max(axis=(-2, -1), keepdims=True)
+        if xp.isfinite(top).all():
+            s -= top
+            xp.exp(s, out=s)
+            d = s @ xp.ones(s.shape[-1], dtype=s.dtype)
+            if d.min() >= math.sqrt(np.finfo(s.dtype).tiny):
+                s /= d[..., None]
+                return s
+            s = _scores(xp, q, k, mask, scale, causal)
+    return _softmax_(xp, s, mask is not None)
+
+
 class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionForCpuBackward0"):
     """``dropout(softmax(q @ k^T * scale + mask)) @ v``; ``mask`` is bool (True = keep) or float."""
 
@@ -72,7 +98,7 @@ class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionFor
         qa, ka, va = q._array, k._array, v._array
         xp = array_namespace(qa)
         ma = mask._array if mask is not None else None
-        p = _softmax_(xp, _scores(xp, qa, ka, ma, scale, causal), ma is not None)
+        p = _probs_array(xp, qa, ka, ma, scale, causal)
         keep = None
         if dropout_p > 0.0:
             r = rng.random(p.shape, dtype=p.dtype) if rng is not None else xp.random.random(p.shape).astype(p.dtype)  # noqa: E501
@@ -80,7 +106,7 @@ class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionFor
             keep *= 1.0 / (1.0 - dropout_p)
             out = (p * keep) @ va
         else:
-            out = _matmul_like_q(xp, p, va, qa)
+            out = _matmul_like(xp, p, va, qa)
         if ctx.recording:
             ctx.save_for_backward(q, k, v, mask)
             ctx.p, ctx.keep, ctx.scale, ctx.causal = p, keep, scale, causal
@@ -95,7 +121,7 @@ class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionFor
         g, p, keep, scale = grad._array, ctx.p, ctx.keep, ctx.scale
         xp = array_namespace(g)
         pd = p * keep if keep is not None else p
-        dv = _grad(pd.swapaxes(-1, -2) @ g, v) if gv else None
+        dv = _grad(_matmul_like(xp, pd.swapaxes(-1, -2), g, v._array), v) if gv else None
         if not (gq or gk or gm):
             return None, None, dv, None
         ds = g @ v._array.swapaxes(-1, -2)  # d(dropped p), then softmax backward in place
@@ -106,30 +132,31 @@ class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionFor
         dm = _grad(ds, mask) if gm else None
         dq = dk = None
         if gq:
-            dq = ds @ k._array
+            dq = _matmul_like(xp, ds, k._array, q._array)
             dq *= scale
             dq = _grad(dq, q)
         if gk:
-            dk = ds.swapaxes(-1, -2) @ q._array
+            dk = _matmul_like(xp, ds.swapaxes(-1, -2), q._array, k._array)
             dk *= scale
             dk = _grad(dk, k)
         return dq, dk, dv, dm
 
 
-def _matmul_like_q(xp: Any, p: Any, va: Any, qa: Any) -> Any:
-    """``p @ v``, laid out in memory like ``q`` as torch's flash kernel does (``empty_like``).
+def _matmul_like(xp: Any, a: Any, b: Any, like: Any) -> Any:
+    """``a @ b``, laid out in memory like ``like`` as torch's flash kernels do (``empty_like``).
 
-    For heads split from one projection (``q.view(B, T, H, D).transpose(1, 2)``) the output is
-    then ``(B, T, H, D)`` in memory, so the usual ``y.transpose(1, 2).contiguous()`` is free.
+    For heads split from one projection (``q.view(B, T, H, D).transpose(1, 2)``) the result is
+    then ``(B, T, H, D)`` in memory: forward, the usual ``y.transpose(1, 2).contiguous()`` is
+    free; backward, so is the ``view`` back to ``(B, T, C)`` of the gradients of q, k and v.
     """
-    st = qa.strides
-    if qa.ndim == 4 and type(qa) is np.ndarray and st[0] >= st[2] > st[1] >= st[3] > 0 and qa.shape[1] > 1:  # noqa: E501
-        B, H, L, _ = qa.shape
-        shape = np.broadcast_shapes(p.shape[:-1], va.shape[:-2] + (1,))
+    st = like.strides
+    if like.ndim == 4 and type(like) is np.ndarray and st[0] >= st[2] > st[1] >= st[3] > 0 and like.shape[1] > 1:  # noqa: E501
+        B, H, L, _ = like.shape
+        shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-2] + (1,))
         if shape == (B, H, L):
-            out = xp.empty((B, L, H, va.shape[-1]), dtype=np.result_type(p, va)).transpose(0, 2, 1, 3)  # noqa: E501
-            return xp.matmul(p, va, out=out)
-    return p @ va
+            out = xp.empty((B, L, H, b.shape[-1]), dtype=np.result_type(a, b)).transpose(0, 2, 1, 3)  # noqa: E501
+            return xp.matmul(a, b, out=out)
+    return a @ b
 
 
 def _grad(g: Any, like: Tensor) -> Tensor:

@@ -43,7 +43,7 @@ class Mm(Op):
         ga, gb = ctx.needs_input_grad
         if not _state.enabled:  # perf: no create_graph, so two GEMMs on the arrays, no ops
             g = grad._array
-            return (_wrap(g @ b._array.T) if ga else None), (_wrap(a._array.T @ g) if gb else None)  # noqa: E501
+            return (_wrap(g @ b._array.T) if ga else None), (_wrap(_mat2_grad(a._array, g, b._array)) if gb else None)  # noqa: E501
         return (mm(grad, t(b)) if ga else None), (mm(t(a), grad) if gb else None)
 
 
@@ -196,7 +196,18 @@ def _addmm_backward_arrays(ctx: Any, grad: Any, a: Any, b: Any) -> tuple[Any, An
             rbias = _wrap(_xp(gr).ones(gr.shape[0], dtype=gr.dtype) @ gr)
         else:
             rbias = sum_to(_wrap(gr), ctx.bshape)
-    return rbias, (_wrap(g @ b.T) if ga else None), (_wrap(a.T @ g) if gb else None)
+    return rbias, (_wrap(g @ b.T) if ga else None), (_wrap(_mat2_grad(a, g, b)) if gb else None)
+
+
+def _mat2_grad(a: Any, g: Any, b: Any) -> Any:
+    """``a.T @ g``, the gradient of ``b`` in ``a @ b``, laid out in memory like ``b``.
+
+    # perf: torch does the same. For ``nn.Linear``'s ``weight.t()`` the result is a transposed
+    # view, so the weight's own gradient comes out contiguous and the leaf keeps it uncopied.
+    """
+    if b.flags.f_contiguous and not b.flags.c_contiguous:
+        return (g.T @ a).T
+    return a.T @ g
 
 
 class MmNoBias(Mm, node_name="MmBackward0"):

@@ -12,6 +12,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
+from ..autograd.grad_mode import _state
 
 __all__ = [
     "sum_to", "reshape", "view", "permute", "transpose", "swapaxes", "swapdims", "t", "expand",
@@ -482,27 +483,89 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return index(input, (slice(None),) * d + (slice(start, start + int(length)),))
 
 
-def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-    """Split into chunks of a given size, or of the given list of sizes."""
-    d = _dim(dim, tensor.ndim)
+class Split(Op, node_name="SplitBackward0"):
+    """The pieces of ``split``/``chunk``: views of the input, all outputs of one node (as torch
+    records them), so that their gradients meet in one backward, a single concatenation.
+
+    # perf: recorded piece by piece, each gradient would be padded with zeros to the input's
+    # shape and the padded copies summed: several full-size passes instead of one.
+    """
+
+    is_view = True
+
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
+        d, sizes = ctx.dim, ctx.sizes
+        if _state.enabled:  # create_graph: a differentiable cat, zeros for the unused pieces
+            shape, xp = ctx.shape, ctx.xp
+            return cat([g if g is not None else _wrap(xp.zeros(shape[:d] + (n,) + shape[d + 1:], dtype=ctx.dtype))  # noqa: E501
+                        for g, n in zip(grads, sizes)], d)  # fmt: skip
+        if all(g is not None for g in grads):
+            return _wrap(_xp(grads[0]._array).concatenate([g._array for g in grads], axis=d))
+        g0 = next(g._array for g in grads if g is not None)
+        out = _xp(g0).zeros(ctx.shape, dtype=g0.dtype)
+        start = 0
+        for g, n in zip(grads, sizes):
+            if g is not None:
+                out[(slice(None),) * d + (slice(start, start + n),)] = g._array
+            start += n
+        return _wrap(out)
+
+
+class SplitWithSizes(Split, node_name="SplitWithSizesBackward0"):
+    pass
+
+
+Split._node_cls._single = None  # several outputs: the engine takes its general path
+SplitWithSizes._node_cls._single = None
+
+
+def _split(x: Tensor, d: int, sizes: list[int], op: type[Split]) -> tuple[Tensor, ...]:
+    """Views of ``x`` along ``d``, recorded (when ``x`` requires grad) as outputs of one node."""
+    from ..autograd.engine import gradient_edge  # noqa: PLC0415
+
+    a = x._array
+    node = None
+    if _state.enabled and x._rg:
+        node = op._node_cls()
+        node.needs_input_grad = (True,)
+        node._next = (gradient_edge(x),)
+        node._n_out = len(sizes)
+        node.dim, node.sizes, node.shape, node.dtype, node.xp = d, sizes, a.shape, a.dtype, _xp(a)
+    vc = x._vc
+    if vc is None:
+        vc = x._vc = [0]
+    out, start = [], 0
+    for i, n in enumerate(sizes):
+        t = _wrap(a[(slice(None),) * d + (slice(start, start + n),)], node is not None, node)
+        t._vc, t._output_nr = vc, i
+        out.append(t)
+        start += n
+    return tuple(out)
+
+
+def _split_sizes(tensor: Tensor, split_size_or_sections: Any, d: int) -> list[int]:
     size = tensor.shape[d]
     if isinstance(split_size_or_sections, int | np.integer):
         step = int(split_size_or_sections)
         if step <= 0 and size:
             raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {size}")  # noqa: E501
-        sizes = [min(step, size - i) for i in range(0, size, step)] if size else [0]
-    else:
-        sizes = [int(s) for s in split_size_or_sections]
-        if sum(sizes) != size:
-            raise RuntimeError(
-                f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
-                f"size at dimension {d}), but got split_sizes={sizes}"
-            )
-    out, start = [], 0
-    for s in sizes:
-        out.append(narrow(tensor, d, start, s))
-        start += s
-    return tuple(out)
+        return [min(step, size - i) for i in range(0, size, step)] if size else [0]
+    sizes = [int(s) for s in split_size_or_sections]
+    if sum(sizes) != size:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {size} (input tensor's "
+            f"size at dimension {d}), but got split_sizes={sizes}"
+        )
+    return sizes
+
+
+def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into chunks of a given size, or of the given list of sizes."""
+    d = _dim(dim, tensor.ndim)
+    sizes = _split_sizes(tensor, split_size_or_sections, d)
+    op = Split if isinstance(split_size_or_sections, int | np.integer) else SplitWithSizes
+    return _split(tensor, d, sizes, op)
 
 
 def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
@@ -516,7 +579,11 @@ def tensor_split(input: Tensor, indices_or_sections: Any, dim: int = 0) -> tuple
     else:
         idx = [0, *list(indices_or_sections), size]
         sizes = [max(0, min(b, size) - min(a, size)) for a, b in zip(idx, idx[1:])]
-    return split(input, sizes, d)
+    out, start = [], 0
+    for n in _split_sizes(input, sizes, d):  # torch records these as one SliceBackward0 each
+        out.append(narrow(input, d, start, n))
+        start += n
+    return tuple(out)
 
 
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import sys
 from operator import attrgetter
 from typing import Any
 
@@ -124,17 +125,16 @@ def run_backward(
                         b[nr] = old + g
                         if not create_graph:
                             owned.add(e)
+        g = g0 = in_grads = None  # perf: drop the loop's references, so leaf grads can be unshared
         # 3. leaves
         for node in leaves:
             buf = buffers.pop(node, None)
             if buf is None or buf[0] is None:
                 continue
-            fresh = (node, 0) in owned
             if capture:
                 _capture(node, buf, capture, results, found)
-                if accumulate and (node, 0) in capture:
-                    _accumulate(node, buf[0], create_graph, fresh)
-            elif accumulate:
+            fresh = (node, 0) in owned or (not create_graph and _unshared(buf))
+            if accumulate and (not capture or (node, 0) in capture):
                 _accumulate(node, buf[0], create_graph, fresh)
     finally:
         _state.enabled = prev_mode
@@ -211,6 +211,28 @@ def _run_node(node: Node, buf: list[Any], retain_graph: bool) -> tuple[Any, ...]
     return out
 
 
+_refcount = getattr(sys, "getrefcount", None)  # CPython only; elsewhere nothing is stolen
+
+
+def _unshared(buf: list[Any]) -> bool:
+    """Whether the gradient ``buf[0]`` is referenced by nothing but ``buf``, and its memory by
+    nothing but it: the leaf may then keep it as ``.grad`` without a copy.
+
+    torch steals such a gradient too (``use_count() == 1`` in AccumulateGrad). An op's backward
+    may hand one tensor to two inputs (add), return its incoming gradient, or keep what it returns;
+    each of those leaves another reference behind. (Every count is taken on a fresh expression, so
+    each one also holds the reference ``getrefcount``'s own argument adds.)
+    """
+    if _refcount is None or _refcount(buf[0]) != 2 or _refcount(buf[0]._array) != 2:
+        return False
+    a = buf[0]._array
+    if a.base is not None:  # a view: only it may reference the array that owns the memory
+        if type(a.base) is not type(a) or a.base.base is not None or _refcount(a.base) != 2:
+            return False
+    # torch's layout contract: ``.grad`` is dense and writable (no broadcast or transposed view)
+    return a.flags.c_contiguous and getattr(a.flags, "writeable", True)  # CuPy: always writable
+
+
 def _accumulate(acc: AccumulateGrad, g: Any, create_graph: bool, fresh: bool = False) -> None:
     t = acc.variable
     if t is None:
@@ -231,7 +253,7 @@ def _accumulate(acc: AccumulateGrad, g: Any, create_graph: bool, fresh: bool = F
     cur = t._grad
     if cur is None:
         # The engine may hand one gradient tensor to several edges (add, expand): own a copy,
-        # unless the engine itself made this sum.
+        # unless the gradient is the engine's own (a sum it made, or unshared: ``_unshared``).
         t._grad = g if create_graph or (fresh and not hooked) else g.detach().clone()
     elif create_graph or cur._rg:
         t._grad = cur + g

@@ -176,3 +176,17 @@ def test_gumbel_softmax_statistics():
     assert set(np.unique(y.numpy())) == {0.0, 1.0}
     soft = F.gumbel_softmax(logits, tau=1.0)
     np.testing.assert_allclose(soft.sum(-1).numpy(), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("spread", [1.0, 20.0])  # 20: pieces with |x| > 13.2 keep exp
+def test_gelu_float32_kernel_matches_torch(spread, rng):
+    x = (rng.standard_normal(70_000) * spread).astype(np.float32)  # more than one piece
+    g = rng.standard_normal(x.shape).astype(np.float32)
+    res = []
+    for lib in (torch, ember):
+        xt = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.gelu(xt)
+        y.backward(lib.tensor(g))
+        res.append((y.detach().numpy(), xt.grad.numpy()))
+    for e, t in zip(res[1], res[0]):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=2e-6)

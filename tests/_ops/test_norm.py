@@ -197,3 +197,27 @@ def test_norm_finite_differences(name, rng):
         if t.grad is None:
             continue
         np.testing.assert_allclose(t.grad.numpy(), _numeric_grad(f, a, g), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("affine", ["wb", "w", "b", ""])
+@pytest.mark.parametrize("name", ["layer_norm", "rms_norm"])
+def test_trailing_norm_float32_rows_match_torch(name, affine, rng):
+    """The GEMV-based statistics and array backward, on a GPT-sized float32 block."""
+    x = (rng.standard_normal((4, 16, 64)) * 3 + 1).astype(np.float32)
+    w, b = rng.standard_normal(64).astype(np.float32), rng.standard_normal(64).astype(np.float32)
+    gy = rng.standard_normal(x.shape).astype(np.float32)
+    if name == "rms_norm" and affine == "b":
+        pytest.skip("rms_norm has no bias")
+    res = []
+    for lib in (torch, ember):
+        xt = lib.tensor(x).transpose(0, 1).requires_grad_()  # a non-contiguous input
+        wt = lib.tensor(w, requires_grad=True) if "w" in affine else None
+        bt = lib.tensor(b, requires_grad=True) if "b" in affine and name == "layer_norm" else None
+        if name == "layer_norm":
+            y = lib.nn.functional.layer_norm(xt, (64,), wt, bt)
+        else:
+            y = lib.nn.functional.rms_norm(xt, (64,), wt)
+        y.backward(lib.tensor(gy).transpose(0, 1))
+        res.append([y, xt.grad, *(p.grad for p in (wt, bt) if p is not None)])
+    for e, t in zip(res[1], res[0]):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-4, atol=1e-4)

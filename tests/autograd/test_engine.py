@@ -385,3 +385,96 @@ def test_warnings_none_in_plain_training_step():
         with ember.no_grad():
             w -= 0.1 * w.grad
         w.grad = None
+
+
+# --- leaves keep unshared gradients without a copy (torch's AccumulateGrad steals them) ---------
+
+
+def test_one_grad_tensor_fed_to_two_leaves_is_not_shared():
+    def run(lib):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, 4.0], requires_grad=True)
+        (a + b).sum().backward()  # add hands one gradient tensor to both inputs
+        assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+        (a * 2 + b).sum().backward()
+        return a.grad.numpy().copy(), b.grad.numpy().copy()
+
+    e, t = _both(run)
+    for x, y in zip(e, t):
+        np.testing.assert_allclose(x, y)
+
+
+def test_grad_kept_by_a_hook_is_not_taken_over():
+    def run(lib):
+        seen = []
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x + 0  # add's backward passes its incoming gradient through to x
+        y.register_hook(lambda g: seen.append(g))
+        y.sum().backward()
+        (x * 3).sum().backward()  # accumulates into x.grad in place
+        return seen[0].numpy().copy(), x.grad.numpy().copy()
+
+    e, t = _both(run)
+    for x, y in zip(e, t):
+        np.testing.assert_allclose(x, y)
+
+
+def test_root_grad_given_to_backward_is_copied():
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        g = lib.tensor([1.0, 1.0])
+        x.backward(g)
+        (x + 0).backward(g)
+        return g.numpy().copy(), x.grad.numpy().copy()
+
+    e, t = _both(run)
+    for x, y in zip(e, t):
+        np.testing.assert_allclose(x, y)
+
+
+def test_linear_grads_dense_and_accumulating(rng):
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    w, b = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal(4).astype(np.float32)
+    res = []
+    for lib in (torch, ember):
+        lin = lib.nn.Linear(3, 4)
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor(w))
+            lin.bias.copy_(lib.tensor(b))
+        lin(lib.tensor(x)).pow(2).sum().backward()
+        first = lin.weight.grad
+        assert lin.weight.grad.is_contiguous()
+        lin(lib.tensor(x)).sum().backward()
+        assert lin.weight.grad is first  # accumulated in place
+        res.append((lin.weight.grad.numpy(), lin.bias.grad.numpy()))
+    for e, t in zip(res[1], res[0]):
+        np.testing.assert_allclose(e, t, rtol=1e-5, atol=1e-5)
+
+
+def test_retain_graph_backward_twice_with_unshared_grads(rng):
+    x = rng.standard_normal((3, 4))
+    res = []
+    for lib in (torch, ember):
+        xt = lib.tensor(x, requires_grad=True)
+        y = (xt.exp() * 2).sum()
+        y.backward(retain_graph=True)
+        y.backward()
+        res.append(xt.grad.numpy())
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-12)
+
+
+def test_unshared_sees_every_other_reference():
+    from ember.autograd.engine import _unshared
+
+    if not hasattr(__import__("sys"), "getrefcount"):
+        pytest.skip("reference counts are CPython's")
+    assert _unshared([ember.ones(3)])
+    assert _unshared([ember.ones(4)[:2]])  # a view whose base nothing else holds
+    assert not _unshared([ember.ones(4)[::2]])  # not dense
+    assert not _unshared([ember.ones(3).expand(2, 3)])  # a broadcast
+    t = ember.ones(3)
+    assert not _unshared([t])  # the tensor is held here too
+    a = np.ones(3)
+    assert not _unshared([ember.from_numpy(a)])  # its memory is held here too
+    base = ember.ones(4)
+    assert not _unshared([base[:2]])  # another view's base is held here
