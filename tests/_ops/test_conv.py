@@ -28,6 +28,10 @@ CASES = [
     ((2, 9, 10, 11), (8, 9, 4, 5), dict(padding=(2, 1))),
     ((2, 8, 16), (10, 8, 5), dict(padding=2, dilation=2)),
     ((2, 8, 5, 6, 5), (8, 8, 3, 1, 2), dict(padding=(1, 0, 1))),
+    # more flat positions than one block (2048): blocked GEMMs with a partial last block,
+    # channel-major (3-wide kernel, thin) and channels-last (5-wide kernel)
+    ((2, 8, 40, 33), (8, 8, 3, 3), dict(padding=1)),
+    ((3, 8, 30, 31), (9, 8, 5, 5), dict(padding=2)),
 ]
 T_CASES = [
     ((2, 4, 7), (4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
@@ -74,6 +78,22 @@ def test_conv_transpose_matches_torch(xs, ws, kw, rng):
     assert type(ours[0].grad_fn).__name__ == type(ref[0].grad_fn).__name__
     for a, b in zip(ours, ref):
         assert tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("ks", [3, 5])
+def test_conv_flat_noncontiguous_input(ks, rng):
+    """The flat paths read strided (here channel-transposed) inputs and gradients correctly."""
+    x = rng.standard_normal((9, 2, 11, 10)).transpose(1, 0, 2, 3)
+    w = rng.standard_normal((8, 9, ks, ks))
+    res = []
+    for lib in (torch, ember):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, padding=1)
+        y.backward(lib.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape))).transpose(2, 3)
+                   .contiguous().transpose(2, 3))
+        res.append((y, xt.grad, wt.grad))
+    for a, b in zip(res[1], res[0]):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-10)
 
 
