@@ -20,7 +20,11 @@ _SAME_NAME = {
         "not_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and",
         "bitwise_or", "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "isclose",
         "allclose", "equal", "nan_to_num", "addcmul", "addcdiv", "signbit", "hypot", "xlogy",
-        "logaddexp", "copysign", "deg2rad", "rad2deg", "float_power", "heaviside"],
+        "logaddexp", "copysign", "deg2rad", "rad2deg", "float_power", "heaviside", "arccos",
+        "arcsin", "arctan", "arccosh", "arcsinh", "arctanh", "fix", "positive", "logit", "sinc",
+        "logaddexp2", "isposinf", "isneginf", "isreal", "frexp", "ldexp", "gcd", "lcm", "conj",
+        "resolve_conj", "resolve_neg", "is_nonzero", "is_same_size", "addr", "lgamma", "digamma",
+        "bitwise_left_shift", "bitwise_right_shift", "nextafter", "mvlgamma"],
     S: ["view", "reshape", "view_as", "permute", "transpose", "swapaxes", "swapdims", "t",
         "expand", "expand_as", "squeeze", "unsqueeze", "flatten", "unflatten", "split", "chunk",
         "unbind", "narrow", "repeat", "tile", "flip", "fliplr", "flipud", "roll", "tril", "triu",
@@ -28,20 +32,24 @@ _SAME_NAME = {
         "diag_embed", "tensor_split"],
     I: ["gather", "scatter", "scatter_add", "index_select", "index_add", "masked_fill",
         "masked_select", "nonzero", "argwhere", "take", "take_along_dim", "scatter_reduce",
-        "index_copy", "index_fill", "index_put"],
+        "index_copy", "index_fill", "index_put", "select", "ravel", "rot90", "diff", "vsplit",
+        "hsplit", "dsplit", "split_with_sizes", "masked_scatter", "unfold", "select_scatter",
+        "slice_scatter", "diagonal_scatter", "put", "diagflat"],
 }  # fmt: skip
 
 # perf: methods whose module (under ember._ops) loads on the first call of any of them, not at
 # `import ember`; "__matmul__" stands for ``matmul``
 _LAZY = {
     "linalg": ["matmul", "mm", "bmm", "addmm", "outer", "ger", "dot", "mv", "inner", "baddbmm",
-               "addmv", "kron", "cross", "__matmul__"],
+               "addmv", "kron", "cross", "vdot", "__matmul__"],
     "activation": ["softmax", "log_softmax"],
     "reduction": ["sum", "mean", "nansum", "var", "std", "prod", "max", "min", "amax", "amin",
                   "aminmax", "argmax", "argmin", "logsumexp", "norm", "cumsum", "cumprod", "all",
                   "any", "topk", "sort", "argsort", "unique", "count_nonzero", "median", "cummax",
                   "kthvalue", "dist", "msort", "nanmean", "mode", "bincount", "histc",
-                  "unique_consecutive"],
+                  "unique_consecutive", "quantile", "nanquantile", "nanmedian", "cummin",
+                  "logcumsumexp", "renorm", "trace", "addbmm", "sum_to_size", "cov",
+                  "corrcoef"],
 }  # fmt: skip
 
 # in-place forms recorded through a generic "compute, then write back" path
@@ -52,7 +60,16 @@ _INPLACE = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "sigmoid", "tanh", 
             "sign", "tril", "triu", "erf", "erfinv", "floor_divide", "frac", "nan_to_num",
             "logical_not", "logical_and", "logical_or", "atan2", "exp2", "scatter_reduce",
             "sinh", "cosh", "tan", "asin", "acos", "atan", "log2", "log10", "hypot", "xlogy",
-            "eq", "ne", "lt", "le", "gt", "ge", "sgn", "trunc", "fix"]  # fmt: skip
+            "eq", "ne", "lt", "le", "gt", "ge", "sgn", "trunc", "fix", "acosh", "asinh", "atanh",
+            "arccos", "arcsin", "arctan", "arccosh", "arcsinh", "arctanh", "arctan2", "absolute",
+            "deg2rad", "rad2deg", "erfc", "greater", "less", "greater_equal", "less_equal",
+            "not_equal", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_xor",
+            "copysign", "heaviside", "float_power", "gcd", "lcm", "ldexp", "lgamma", "digamma",
+            "sinc", "logit", "addr", "masked_scatter", "bitwise_left_shift",
+            "bitwise_right_shift", "put", "nextafter", "mvlgamma"]  # fmt: skip
+# in-place forms of functions in lazily loaded modules (module under ember._ops, or ember.linalg)
+_LAZY_INPLACE = {"reduction": ["cumsum", "cumprod", "renorm", "addbmm"],
+                 "linalg": ["addmm", "addmv", "baddbmm"]}  # fmt: skip
 
 
 def _inplace_fn(fn: Any) -> Any:
@@ -76,6 +93,149 @@ def _inplace_fn(fn: Any) -> Any:
 
     method.__name__ = fn.__name__ + "_"
     method.__doc__ = f"In-place version of :meth:`{fn.__name__}`."
+    return method
+
+
+def _dtype(name: str) -> Any:
+    from . import _dtype as D  # noqa: PLC0415
+
+    return getattr(D, name)
+
+
+def _lazy_fn(mod: str, name: str) -> Any:
+    """``ember._ops.<mod>.<name>``, imported on the first call."""
+
+    def fn(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(f"ember._ops.{mod}"), name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _linalg(name: str) -> Any:
+    def method(*args: Any, **kwargs: Any) -> Any:
+        from . import linalg  # noqa: PLC0415 - loads on first use
+
+        return getattr(linalg, name)(*args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def pinverse(input: Any, rcond: float = 1e-15) -> Any:
+    """Pseudo-inverse, singular values below ``rcond`` times the largest dropped."""
+    from . import linalg  # noqa: PLC0415 - loads on first use
+
+    return linalg.pinv(input, rtol=rcond)
+
+
+def logdet(input: Any) -> Any:
+    """``log(det(input))``: NaN for a negative determinant, -inf for a singular matrix."""
+    from . import linalg  # noqa: PLC0415 - loads on first use
+
+    sign, logabs = linalg.slogdet(input)
+    return E.where(sign < 0, logabs.new_full((), float("nan")), logabs)
+
+
+def _polygamma(self: Any, n: int) -> Any:
+    return E.polygamma(n, self)
+
+
+def _fill_diagonal_(self: Any, fill_value: Any, wrap: bool = False) -> Any:
+    from ._tensor import _wrap  # noqa: PLC0415
+
+    return self.masked_fill_(_wrap(I.diagonal_mask(tuple(self.shape), wrap)), fill_value)
+
+
+def _new(self: Any, *args: Any, **kwargs: Any) -> Any:
+    """Legacy ``x.new(...)``: ``x.new(2, 3)`` and ``x.new(size)`` are uninitialised tensors of
+    ``x``'s dtype, ``x.new(data)`` copies ``data``, ``x.new()`` is empty."""
+    import numpy as np  # noqa: PLC0415
+
+    from ._tensor import Size, Tensor  # noqa: PLC0415
+
+    kwargs.setdefault("device", self.device)
+    dtype = kwargs.pop("dtype", self.dtype)
+    if not args:
+        return self.new_empty((0,), dtype=dtype, **kwargs)
+    if all(isinstance(a, int | np.integer) for a in args) or (len(args) == 1 and isinstance(args[0], Size)):  # noqa: E501
+        return self.new_empty(*args, dtype=dtype, **kwargs)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        return args[0].detach().to(dtype)  # torch shares the storage; ember returns a copy
+    return self.new_tensor(args[0], dtype=dtype, **kwargs)
+
+
+def _multinomial(self: Any, num_samples: int, replacement: bool = False, *, generator: Any = None) -> Any:  # noqa: E501
+    from ._factory import multinomial  # noqa: PLC0415
+
+    return multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _bernoulli(self: Any, p: Any = None, *, generator: Any = None) -> Any:
+    from ._factory import bernoulli  # noqa: PLC0415
+
+    return bernoulli(self, p, generator=generator)
+
+
+def _torch_svd(self: Any, some: bool = True, compute_uv: bool = True) -> Any:
+    """Legacy ``torch.svd``: ``(U, S, V)`` with ``V`` (not ``Vh``); zeros for U, V without
+    ``compute_uv``."""
+    from . import linalg, return_types  # noqa: PLC0415 - loads on first use
+
+    u, s, vh = linalg.svd(self, full_matrices=not some)
+    v = vh.mT
+    if not compute_uv:
+        u, v = u.detach() * 0, v.detach() * 0
+    return return_types.svd((u, s, v))
+
+
+def _torch_qr(self: Any, some: bool = True) -> Any:
+    from . import linalg  # noqa: PLC0415 - loads on first use
+
+    return linalg.qr(self, "reduced" if some else "complete")
+
+
+def _cholesky(self: Any, upper: bool = False) -> Any:
+    from . import linalg  # noqa: PLC0415 - loads on first use
+
+    return linalg.cholesky(self, upper=upper)
+
+
+def _apply_(self: Any, callable: Any) -> Any:  # noqa: A002
+    """Replace each element by ``callable(element)`` (CPU only, a Python call per element as in
+    torch)."""
+    import numpy as np  # noqa: PLC0415
+
+    if self.device.type != "cpu":
+        raise TypeError("apply_ is only implemented on CPU tensors")
+    self._array[...] = np.vectorize(callable, otypes=[self._array.dtype])(self._array)
+    self._bump()
+    return self
+
+
+def _map_(self: Any, tensor: Any, callable: Any) -> Any:  # noqa: A002
+    """Replace each element by ``callable(element, other_element)`` (CPU only)."""
+    import numpy as np  # noqa: PLC0415
+
+    other = np.broadcast_to(tensor._array, self._array.shape)
+    self._array[...] = np.vectorize(callable, otypes=[self._array.dtype])(self._array, other)
+    self._bump()
+    return self
+
+
+def _dim_order(self: Any, *, ambiguity_check: Any = False) -> tuple[int, ...]:
+    """Dimensions from outermost to innermost in memory (by decreasing stride)."""
+    strides = self.stride()
+    return tuple(sorted(range(self.ndim), key=lambda i: -strides[i]))
+
+
+def _nn_method(name: str) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from .nn import functional  # noqa: PLC0415 - loads on first use
+
+        return getattr(functional, name)(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
     return method
 
 
@@ -162,6 +322,30 @@ def install(T: type) -> None:
         fn = getattr(E, n, None) or getattr(I, n, None) or getattr(S, n, None)
         if fn is not None:
             setattr(T, n + "_", _inplace_fn(fn))
+    for mod, names in _LAZY_INPLACE.items():
+        for n in names:
+            setattr(T, n + "_", _inplace_fn(_lazy_fn(mod, n)))
+    for n in ("inv", "det", "slogdet", "matrix_power"):
+        setattr(T, "inverse" if n == "inv" else n, _linalg(n))
+    T.pinverse, T.logdet = pinverse, logdet
+    T.polygamma, T.polygamma_ = _polygamma, _inplace_fn(_polygamma)
+    T.fill_diagonal_, T.new = _fill_diagonal_, _new
+    T.multinomial, T.bernoulli = _multinomial, _bernoulli
+    T.reshape_as = lambda self, other: S.reshape(self, tuple(other.shape))
+    T.real, T.imag = property(E.real), property(E.imag)
+    T.conj_physical = lambda self: E.conj(self).clone()
+    T.is_conj = T.is_neg = T.is_inference = lambda self: False
+    T.svd, T.qr, T.cholesky = _torch_svd, _torch_qr, _cholesky
+    T.apply_, T.map_, T.dim_order = _apply_, _map_, _dim_order
+    T.hardshrink, T.prelu = _nn_method("hardshrink"), _nn_method("prelu")
+    T.adjoint = lambda self: S.transpose(self, -2, -1)
+    T.narrow_copy = lambda self, dim, start, length: S.narrow(self, dim, start, length).clone()
+    T.unsafe_chunk, T.unsafe_split, T.unsafe_split_with_sizes = S.chunk, S.split, I.split_with_sizes
+    T.new_empty_strided = lambda self, size, stride, **kw: self.new_empty(size, **kw)
+    T.resize_as = lambda self, other: self.reshape(other.shape) if self.numel() == other.numel() else self.clone().resize_(other.shape)  # noqa: E501
+    T.output_nr = property(lambda self: self._output_nr)
+    T.cfloat = lambda self: self.to(_dtype("complex64"))
+    T.cdouble = lambda self: self.to(_dtype("complex128"))
     T.relu_ = _relu_
     T.masked_fill_ = _masked_fill_
     for n in ("squeeze", "unsqueeze", "transpose", "t", "swapaxes", "swapdims"):

@@ -1027,3 +1027,419 @@ def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e
 def equal(input: Tensor, other: Tensor) -> bool:
     """True when the shapes and all elements are equal."""
     return input.shape == other.shape and bool(np.array_equal(input._array, other._array))
+
+
+# --- aliases, extra math, and the real-dtype identities of complex ops --------------------------
+
+arccos, arcsin, arctan, arctan2 = acos, asin, atan, atan2
+arccosh, arcsinh, arctanh, fix = acosh, asinh, atanh, trunc
+
+
+def positive(input: Tensor) -> Tensor:
+    """``+input``: the input itself."""
+    if input.dtype.name == "bool":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+class Logit(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, eps: float | None = None) -> Any:
+        ctx.eps = eps
+        if ctx.recording:
+            ctx.save_for_backward(a)
+        x = a._array if eps is None else a._array.clip(eps, 1 - eps)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(x / (1 - x))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        (a,) = ctx.saved_tensors
+        g = grad / (a * (1 - a))
+        if ctx.eps is None:
+            return g
+        inside = logical_and(a >= ctx.eps, a <= 1 - ctx.eps)  # clamped: no gradient
+        return where(inside, g, g.new_zeros(()))
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given."""
+    return Logit.apply(_float_in(input), eps=eps)
+
+
+class Sinc(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Any:
+        if ctx.recording:
+            ctx.save_for_backward(a)
+        return np.sinc(a._array)  # NumPy's sinc is the normalised one, as torch's
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        # d/dx sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0
+        (a,) = ctx.saved_tensors
+        zero = a == 0
+        safe = where(zero, a.new_ones(()), a)
+        d = (cos(safe * math.pi) - Sinc.apply(safe)) / safe
+        return grad * where(zero, a.new_zeros(()), d)
+
+
+def sinc(input: Tensor) -> Tensor:
+    """Normalised sinc, ``sin(pi x) / (pi x)``, 1 at 0."""
+    return Sinc.apply(_float_in(input))
+
+
+def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
+    """``log2(2**input + 2**other)`` without overflow."""
+    m = maximum(input, other).detach()
+    return m + log2(exp2(input - m) + exp2(other - m))
+
+
+def isposinf(input: Tensor) -> Tensor:
+    """True where ``+inf``."""
+    return _nodiff(np.isposinf(input._array) if input._array.dtype.kind == "f" else input._array != input._array)  # noqa: E501
+
+
+def isneginf(input: Tensor) -> Tensor:
+    """True where ``-inf``."""
+    return _nodiff(np.isneginf(input._array) if input._array.dtype.kind == "f" else input._array != input._array)  # noqa: E501
+
+
+def isreal(input: Tensor) -> Tensor:
+    """True where the imaginary part is 0 (everywhere, for a real tensor)."""
+    return _nodiff(np.isreal(input._array))
+
+
+def frexp(input: Tensor) -> Any:
+    """Mantissa in ``[0.5, 1)`` and int32 exponent with ``input == mantissa * 2**exponent``."""
+    from .. import return_types  # noqa: PLC0415 - loads on first use
+
+    if input._array.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    m, e = np.frexp(input._array)
+    if not hasattr(return_types, "frexp"):
+        return_types.frexp = return_types._make("frexp", ("mantissa", "exponent"))
+    return return_types.frexp((_nodiff(m), _nodiff(e.astype(np.int32))))
+
+
+def ldexp(input: Tensor, other: Any) -> Tensor:
+    """``input * 2**other``."""
+    o = other if isinstance(other, Tensor) else input.new_tensor(other)
+    return mul(input, exp2(_float_in(o)))
+
+
+_SCALAR_TYPE = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
+
+
+def _integer_op(f: Any, name: str) -> Any:
+    def fn(input: Tensor, other: Any) -> Tensor:
+        for t in (input, other):
+            if isinstance(t, Tensor) and t.dtype._cat >= 2:
+                st = _SCALAR_TYPE.get(t.dtype.name, t.dtype.name.capitalize())
+                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{st}\'')
+        a, b, s = _promote(input, other)
+        return _nodiff(f(a._array, _arr(b, s)))
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"Elementwise ``{name}`` of integer tensors."
+    return fn
+
+
+gcd = _integer_op(np.gcd, "gcd")
+lcm = _integer_op(np.lcm, "lcm")
+bitwise_left_shift = _integer_op(np.left_shift, "lshift")
+bitwise_right_shift = _integer_op(np.right_shift, "rshift")
+bitwise_left_shift.__name__ = bitwise_left_shift.__qualname__ = "bitwise_left_shift"
+bitwise_right_shift.__name__ = bitwise_right_shift.__qualname__ = "bitwise_right_shift"
+
+
+def conj(input: Tensor) -> Tensor:
+    """The complex conjugate: the input itself for a real tensor (as in torch)."""
+    return input if not input.dtype.is_complex else _nodiff(input._array.conj())
+
+
+def resolve_conj(input: Tensor) -> Tensor:
+    """The input (ember never keeps a lazy conjugate bit)."""
+    return input
+
+
+resolve_neg = resolve_conj
+
+
+def real(input: Tensor) -> Tensor:
+    """The real part: the input itself for a real tensor."""
+    return input if not input.dtype.is_complex else _nodiff(input._array.real)
+
+
+def imag(input: Tensor) -> Tensor:
+    """The imaginary part; torch has none for real tensors."""
+    if not input.dtype.is_complex:
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return _nodiff(input._array.imag)
+
+
+def is_nonzero(input: Tensor) -> bool:
+    """The truth value of a one-element tensor."""
+    n = input.numel()
+    if n == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if n > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(input._array.reshape(()))
+
+
+def is_same_size(input: Tensor, other: Tensor) -> bool:
+    """Whether the two shapes are equal."""
+    return tuple(input.shape) == tuple(other.shape)
+
+
+def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * outer(vec1, vec2)`` (``input`` is ignored when ``beta`` is 0)."""
+    for name, v in (("vec1", vec1), ("vec2", vec2)):
+        if v.ndim != 1:
+            raise RuntimeError(f"addr: Expected 1-D argument {name}, but got {v.ndim}-D")
+    outer = vec1.unsqueeze(1) * vec2.unsqueeze(0)
+    if alpha != 1:
+        outer = outer * alpha
+    if beta == 0:  # torch ignores input then (NaN in it does not propagate)
+        return outer
+    return input * beta + outer if beta != 1 else input + outer
+
+
+# --- gamma functions: NumPy has none; series with recurrences, vectorised --------------------
+
+# Stirling series coefficients B_2k / (2k (2k - 1)), and B_2k for the polygamma series
+_STIRLING = (1 / 12, -1 / 360, 1 / 1260, -1 / 1680, 1 / 1188, -691 / 360360, 1 / 156)
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6)
+_SHIFT = 12.0  # the series is used once the argument is at least this large
+
+
+def _shift_steps(x: Any) -> int:
+    finite = x[np.isfinite(x)]
+    return int(np.clip(np.ceil(_SHIFT - finite.min()), 0, None)) if finite.size else 0
+
+
+def _lgamma_array(x: Any) -> Any:
+    x64 = np.asarray(x, np.float64)
+    reflect = x64 < 0.5
+    z = np.where(reflect, 1.0 - x64, x64)  # z >= 0.5
+    # lgamma(z) = lgamma(z + k) - log(z (z + 1) ... (z + k - 1)), with z + k past the series'
+    # threshold (the product stays below 12**12: no overflow)
+    prod = np.ones_like(z)
+    for k in range(_shift_steps(z)):
+        zk = z + k
+        prod *= np.where(zk < _SHIFT, zk, 1.0)
+    acc = np.log(prod)
+    w = np.where(z < _SHIFT, z + np.ceil(_SHIFT - z), z)
+    inv, inv2 = 1.0 / w, 1.0 / (w * w)
+    series = np.zeros_like(w)
+    for c in reversed(_STIRLING):
+        series = series * inv2 + c
+    r = (w - 0.5) * np.log(w) - w + 0.5 * math.log(2 * math.pi) + series * inv - acc
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.abs(np.sin(math.pi * x64))
+        refl = np.log(math.pi / s) - r
+    out = np.where(reflect, np.where(x64 == np.floor(x64), np.inf, refl), r)
+    return out.astype(x.dtype) if x.ndim else out.astype(x.dtype)[()]
+
+
+def _polygamma_array(n: int, x: Any) -> Any:
+    """``n``-th derivative of digamma (``n = 0``: digamma itself)."""
+    x64 = np.asarray(x, np.float64)
+    reflect = (x64 < 0.5) & (n == 0)  # digamma: psi(x) = psi(1 - x) - pi / tan(pi x)
+    z = np.where(reflect, 1.0 - x64, x64)
+    sign = -1.0 if n % 2 == 0 else 1.0  # (-1)**(n + 1)
+    fact = math.factorial(n)
+    acc = np.zeros_like(z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k in range(_shift_steps(z)):
+            zk = z + k
+            term = 1.0 / zk if n == 0 else fact / zk ** (n + 1)
+            acc += np.where(zk < _SHIFT, term, 0.0)
+        w = np.where(z < _SHIFT, z + np.ceil(_SHIFT - z), z)
+        inv = 1.0 / w
+        if n == 0:
+            series = np.zeros_like(w)
+            for k in range(len(_BERNOULLI), 0, -1):
+                series = series * inv * inv + _BERNOULLI[k - 1] / (2 * k)
+            r = np.log(w) - 0.5 * inv - series * inv * inv - acc
+            refl = r - math.pi / np.tan(math.pi * x64)
+            r = np.where(reflect, np.where(x64 == np.floor(x64), np.nan, refl), r)
+            r = np.where(x64 == 0, -np.inf, r)
+        else:
+            # psi^(n)(w) ~ (-1)^(n+1) [(n-1)!/w^n + n!/(2 w^(n+1)) + sum B_2k (2k+n-1)!/(2k)! / w^(2k+n)]
+            series = math.factorial(n - 1) * inv**n + fact * 0.5 * inv ** (n + 1)
+            for k, b in enumerate(_BERNOULLI, 1):
+                series = series + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) * inv ** (2 * k + n)  # noqa: E501
+            r = sign * (series + acc)
+            r = np.where((x64 <= 0) & (x64 == np.floor(x64)), sign * np.inf, r)  # poles
+    return r.astype(x.dtype) if x.ndim else r.astype(x.dtype)[()]
+
+
+class Polygamma(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, n: int = 0) -> Any:
+        ctx.n = n
+        if ctx.recording:
+            ctx.save_for_backward(a)
+        return _polygamma_array(n, a._array)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        (a,) = ctx.saved_tensors
+        return grad * Polygamma.apply(a, n=ctx.n + 1)
+
+
+Lgamma, lgamma = _unary_op("lgamma", _lgamma_array, lambda g, a, y: g * digamma(a))
+
+
+class Digamma(Polygamma):
+    pass
+
+
+def mvlgamma(input: Tensor, p: int) -> Tensor:
+    """Log of the multivariate gamma function of dimension ``p``."""
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    x = _float_in(input)
+    out = lgamma(x)
+    for j in range(1, p):  # one pass per dimension of the gamma function, not per element
+        out = out + lgamma(x - j / 2)
+    return out + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def digamma(input: Tensor) -> Tensor:
+    """Logarithmic derivative of the gamma function."""
+    return Digamma.apply(_float_in(input), n=0)
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """The ``n``-th derivative of ``digamma``."""
+    if n < 0:
+        raise RuntimeError("polygamma(n, x) does not support negative n.")
+    return Polygamma.apply(_float_in(input), n=int(n))
+
+
+__all__ += [
+    "arccos", "arcsin", "arctan", "arctan2", "arccosh", "arcsinh", "arctanh", "fix", "positive",
+    "logit", "sinc", "logaddexp2", "isposinf", "isneginf", "isreal", "frexp", "ldexp", "gcd",
+    "lcm", "conj", "resolve_conj", "resolve_neg", "real", "imag", "is_nonzero", "is_same_size",
+    "addr", "lgamma", "digamma", "polygamma", "mvlgamma", "bitwise_left_shift", "bitwise_right_shift",
+]  # fmt: skip
+
+
+def nextafter(input: Tensor, other: Any) -> Tensor:
+    """The next float after ``input`` toward ``other``."""
+    a, b, s = _promote(input, other)
+    return _nodiff(np.nextafter(a._array, _arr(b, s)))
+
+
+__all__ += ["nextafter"]
+
+
+# --- torch's other spellings, and the function forms of in-place methods ----------------------
+
+multiply, subtract, divide = mul, sub, div
+
+
+def is_signed(input: Tensor) -> bool:
+    """Whether the dtype is signed."""
+    return input.dtype.is_signed
+
+
+def broadcast_shapes(*shapes: Any) -> Any:
+    """The shape that tensors of ``shapes`` broadcast to."""
+    from .._tensor import Size  # noqa: PLC0415
+
+    norm = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
+    try:
+        return Size(np.broadcast_shapes(*norm))
+    except ValueError:
+        pass
+    for i, s in enumerate(norm[1:], 1):
+        p = np.broadcast_shapes(*norm[:i])
+        for k in range(1, min(len(p), len(s)) + 1):
+            if s[-k] != p[-k] and s[-k] != 1 and p[-k] != 1:
+                raise RuntimeError(f"Attempting to broadcast a dimension of length {s[-k]} at "
+                                   f"{-k}! Mismatching argument at index {i} had {s}; but "
+                                   f"expected shape should be broadcastable to {list(p)}")  # fmt: skip
+    raise AssertionError("unreachable")
+
+
+def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:  # noqa: E501
+    """True where an element of ``elements`` is in ``test_elements``."""
+    e = elements._array if isinstance(elements, Tensor) else np.asarray(elements)
+    t = test_elements._array if isinstance(test_elements, Tensor) else np.asarray(test_elements)
+    return _nodiff(np.isin(e, t, assume_unique=assume_unique, invert=invert))
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False, side: str | None = None, sorter: Tensor | None = None) -> Tensor:  # noqa: E501
+    """Indices where ``input``'s values would be inserted into the (innermost, sorted) rows of
+    ``sorted_sequence`` to keep them sorted."""
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")  # noqa: E501
+        if right and side == "left":
+            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
+                               "got side of left while right was True")  # fmt: skip
+        right = side == "right"
+    seq = sorted_sequence._array
+    if sorter is not None:
+        seq = np.take_along_axis(seq, sorter._array, -1)
+    scalar = not isinstance(input, Tensor)
+    v = np.asarray(input) if scalar else input._array
+    how = "right" if right else "left"
+    if seq.ndim == 1:
+        r = np.searchsorted(seq, v, how)
+    else:
+        if v.shape[:-1] != seq.shape[:-1]:
+            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or "
+                               "the first N-1 dimensions of boundaries tensor and input value "
+                               "tensor must match, but we got boundaries tensor "
+                               f"{list(seq.shape)} and input value tensor {list(v.shape)}")  # fmt: skip
+        # perf: one searchsorted on rows offset so that they do not overlap, not one per row
+        rows_s = seq.reshape(-1, seq.shape[-1]).astype(np.float64)
+        rows_v = v.reshape(-1, v.shape[-1]).astype(np.float64)
+        lo = np.minimum(rows_s.min(initial=0), rows_v.min(initial=0))
+        span = np.maximum(rows_s.max(initial=0), rows_v.max(initial=0)) - lo + 1
+        if np.isfinite(span) and span * rows_s.shape[0] < 2.0**52:  # offsets stay exact
+            off = (np.arange(rows_s.shape[0]) * span)[:, None]
+            flat = np.searchsorted((rows_s - lo + off).ravel(), (rows_v - lo + off).ravel(), how)
+            r = flat.reshape(rows_v.shape) - np.arange(rows_s.shape[0])[:, None] * seq.shape[-1]
+        else:  # inf/NaN or huge ranges: row by row
+            r = np.stack([np.searchsorted(a, b, how) for a, b in zip(rows_s, rows_v)])
+        r = r.reshape(v.shape)
+    return _nodiff(np.asarray(r, np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: E501
+    """The bucket of each element of ``input`` among the 1-D sorted ``boundaries``."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")  # noqa: E501
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def _inplace_function(name: str) -> Any:
+    def fn(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``input.{name}(...)``."
+    return fn
+
+
+# torch.exp_(x) and friends: the in-place methods as functions
+_INPLACE_FUNCTIONS = [
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+    "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
+    "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "erf_", "erfc_", "exp2_", "exp_",
+    "expm1_", "fix_", "floor_", "frac_", "gcd_", "lcm_", "ldexp_", "log10_", "log1p_", "log2_",
+    "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "relu_",
+    "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_", "square_", "tan_",
+    "tanh_", "trunc_", "xlogy_", "zero_", "fill_", "index_put_", "detach_", "resize_as_",
+]  # fmt: skip
+for _n in _INPLACE_FUNCTIONS:
+    globals()[_n] = _inplace_function(_n)
+
+__all__ += ["multiply", "subtract", "divide", "is_signed", "broadcast_shapes", "isin",
+            "searchsorted", "bucketize", *_INPLACE_FUNCTIONS]  # fmt: skip

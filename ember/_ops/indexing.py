@@ -426,3 +426,331 @@ def argwhere(input: Tensor) -> Tensor:
 def take(input: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened ``input`` at ``index``."""
     return index_select(input.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)
+
+
+# --- select, sliding windows, and other rearrangements built on the ops above ------------------
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice at ``index`` along ``dim``, without that dimension (a view)."""
+    if input.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = _dim(dim, input.ndim)
+    n = input.shape[d]
+    i = int(index)
+    if not -n <= i < n:
+        raise IndexError(f"select(): index {i} out of range for tensor of size "
+                         f"{list(input.shape)} at dimension {d}")  # fmt: skip
+    return Select.apply(input, idx=(slice(None),) * d + (i + n if i < 0 else i,))
+
+
+def ravel(input: Tensor) -> Tensor:
+    """The elements as a 1-D tensor (a view when the layout allows)."""
+    return input.reshape(-1)
+
+
+class Unfold(Op):
+    """``x.unfold(dim, size, step)``: the windows of ``size`` along ``dim``, every ``step``
+    elements, as a new last dimension; a strided view of the input."""
+
+    is_view = True
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int = 0, size: int = 1, step: int = 1) -> Any:
+        ctx.args, ctx.shape = (dim, size, step), a._array.shape
+        x = a._array
+        win = np.lib.stride_tricks.sliding_window_view(x, size, axis=dim, writeable=x.flags.writeable)  # noqa: E501
+        return win[(slice(None),) * dim + (slice(None, None, step),)]
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return _UnfoldGrad.apply(grad, shape=ctx.shape, args=ctx.args)
+
+
+class _UnfoldGrad(Op, node_name="UnfoldBackwardBackward0"):
+    """Add each window's gradient back where the window came from (windows may overlap)."""
+
+    @staticmethod
+    def forward(ctx: Any, g: Tensor, shape: tuple[int, ...] = (), args: tuple[int, ...] = ()) -> Any:  # noqa: E501
+        ctx.args = args
+        dim, size, step = args
+        ga = g._array
+        z = _xp(ga).zeros(shape, ga.dtype)
+        n = ga.shape[dim]
+        lead = (slice(None),) * dim
+        for j in range(size):  # one strided add per window offset, not per element
+            z[lead + (slice(j, j + step * (n - 1) + 1, step),)] += ga[..., j]
+        return z
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        dim, size, step = ctx.args
+        return Unfold.apply(grad, dim=dim, size=size, step=step)
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: sliding windows of ``size`` along ``dimension``, ``step`` apart."""
+    if input.ndim == 0:
+        if size > 1:
+            raise RuntimeError(f"maximum size for tensor at dimension 0 is 1 but size is {size}")
+        return input.reshape(1)
+    d = _dim(dimension, input.ndim)
+    n = input.shape[d]
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {d} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    if size < 0:
+        raise RuntimeError(f"size is {size} but must be >= 0")
+    return Unfold.apply(input, dim=d, size=int(size), step=int(step))
+
+
+class Rot90(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, k: int = 1, dims: tuple[int, int] = (0, 1)) -> Any:
+        ctx.k, ctx.dims = k, dims
+        return _xp(a._array).rot90(a._array, k, dims).copy()  # torch returns a new tensor
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        return Rot90.apply(grad, k=-ctx.k, dims=ctx.dims)
+
+
+def rot90(input: Tensor, k: int = 1, dims: Any = (0, 1)) -> Tensor:
+    """Rotate by 90 degrees ``k`` times in the plane of ``dims``, from the first toward the
+    second."""
+    dims = list(dims)
+    if len(dims) != 2:
+        raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"expected total dims >= 2, but got total dims = {input.ndim}")
+    d0, d1 = _dim(dims[0], input.ndim), _dim(dims[1], input.ndim)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and dim1 = {d1}")  # noqa: E501
+    return Rot90.apply(input, k=int(k) % 4, dims=(d0, d1))
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None, append: Tensor | None = None) -> Tensor:  # noqa: E501
+    """The ``n``-th forward difference along ``dim`` (XOR for bool tensors)."""
+    from .elementwise import logical_xor  # noqa: PLC0415
+    from .shape import cat  # noqa: PLC0415
+
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
+    d = _dim(dim, input.ndim)
+    x = input
+    if prepend is not None or append is not None:
+        x = cat([t for t in (prepend, x, append) if t is not None], d)
+    for _ in range(n):
+        m = x.shape[d]
+        if m == 0:
+            break
+        hi, lo = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
+        x = logical_xor(hi, lo) if x.dtype.name == "bool" else hi - lo
+    return x
+
+
+def _nsplit(input: Tensor, sections: Any, dim: int, name: str, min_dims: int) -> tuple[Tensor, ...]:  # noqa: E501
+    from .shape import tensor_split  # noqa: PLC0415
+
+    if input.ndim < min_dims:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, "
+                           f"but got a tensor with {input.ndim} dimensions!")  # fmt: skip
+    if isinstance(sections, int | np.integer):
+        size = input.shape[dim]
+        if sections == 0 or size % sections:
+            raise RuntimeError(f"torch.{name} attempted to split along dimension {dim}, but the "
+                               f"size of the dimension {size} is not divisible by the split_size "
+                               f"{sections}!")  # fmt: skip
+    return tensor_split(input, sections, dim)
+
+
+def vsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 0 (which must divide evenly for an int)."""
+    return _nsplit(input, indices_or_sections, 0, "vsplit", 2)
+
+
+def hsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 1 (dim 0 for a 1-D tensor)."""
+    return _nsplit(input, indices_or_sections, 1 if input.ndim > 1 else 0, "hsplit", 1)
+
+
+def dsplit(input: Tensor, indices_or_sections: Any) -> tuple[Tensor, ...]:
+    """``tensor_split`` along dim 2."""
+    return _nsplit(input, indices_or_sections, 2, "dsplit", 3)
+
+
+def split_with_sizes(input: Tensor, split_sizes: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into pieces of the given sizes along ``dim``."""
+    from .shape import split  # noqa: PLC0415
+
+    return split(input, list(split_sizes), dim)
+
+
+class MaskedScatter(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, source: Tensor, mask: Any = None) -> Any:
+        ctx.mask, ctx.shape, ctx.src_shape = mask, a._array.shape, source._array.shape
+        out = a._array.copy()
+        out[mask] = source._array.reshape(-1)[: int(mask.sum())]
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        from .shape import cat  # noqa: PLC0415
+
+        m = _wrap(ctx.mask)
+        gx = masked_fill(grad, m, 0.0) if ctx.needs_input_grad[0] else None
+        gs = None
+        if ctx.needs_input_grad[1]:
+            picked = index(grad, m)
+            rest = int(np.prod(ctx.src_shape)) - picked.shape[0]
+            gs = cat([picked, picked.new_zeros((rest,))]).reshape(ctx.src_shape)
+        return gx, gs
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """A copy of ``input`` whose elements where ``mask`` is True take ``source``'s elements
+    in order."""
+    from .elementwise import _SCALAR_TYPE  # noqa: PLC0415
+
+    def scalar_type(t: Tensor) -> str:
+        return _SCALAR_TYPE.get(t.dtype.name, {"int64": "Long", "int32": "Int"}.get(t.dtype.name, t.dtype.name.capitalize()))  # noqa: E501
+
+    if mask.dtype.name != "bool":
+        raise RuntimeError(f"masked_scatter_ only supports boolean masks, but got mask with dtype {scalar_type(mask)}")  # noqa: E501
+    if source.dtype is not input.dtype:  # (sic: torch's message has no space after "got")
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but got"
+                           f"{scalar_type(input)} and {scalar_type(source)}")  # fmt: skip
+    shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+    m = _xp(input._array).broadcast_to(_xp(input._array).asarray(mask._array), shape)
+    if int(m.sum()) > source.numel():
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    x = input.expand(shape) if tuple(input.shape) != shape else input
+    return MaskedScatter.apply(x, source, mask=m)
+
+
+def diagonal_mask(shape: tuple[int, ...], wrap: bool) -> np.ndarray:
+    """The positions ``fill_diagonal_`` writes: a bool array of ``shape``."""
+    if len(shape) < 2:
+        raise RuntimeError("dimensions must larger than 1")
+    if len(shape) > 2 and len(set(shape)) != 1:
+        raise RuntimeError("all dimensions of input must be of equal length")
+    m = np.zeros(shape, bool)
+    np.fill_diagonal(m, True, wrap=wrap)
+    return m
+
+
+__all__ += ["select", "ravel", "rot90", "diff", "vsplit", "hsplit", "dsplit", "split_with_sizes",
+            "masked_scatter"]  # fmt: skip
+
+
+# --- scatter-into-a-copy forms of the views, and put ------------------------------------------
+
+
+class SelectScatter(Op):
+    """A copy of ``a`` with ``a[idx]`` replaced by ``src``; the gradient splits along the same
+    index: ``src`` gets ``grad[idx]``, ``a`` the rest."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, src: Tensor, idx: tuple[Any, ...] = ()) -> Any:
+        ctx.idx = idx
+        out = a._array.copy()
+        out[idx] = src._array
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        idx = ctx.idx
+        basic = all(isinstance(i, int | slice) for i in idx)
+        g_src = (Slice if basic else Index).apply(grad, idx=idx) if ctx.needs_input_grad[1] else None
+        g_in = None
+        if ctx.needs_input_grad[0]:
+            zeros = grad.new_zeros(()).expand(g_src.shape if g_src is not None else grad[idx].shape)
+            g_in = SelectScatter.apply(grad, zeros, idx=idx)
+        return g_in, g_src
+
+
+class SliceScatter(SelectScatter):
+    pass
+
+
+class DiagonalScatter(SelectScatter):
+    pass
+
+
+def _scatter_into(input: Tensor, src: Tensor, idx: tuple[Any, ...], op: type[Op] = SelectScatter) -> Tensor:  # noqa: E501
+    return op.apply(input, src.to(input.dtype), idx=idx)
+
+
+def select_scatter(input: Tensor, src: Tensor, dim: int, index: int) -> Tensor:
+    """A copy of ``input`` with ``select(dim, index)`` replaced by ``src``."""
+    d = _dim(dim, input.ndim)
+    expected = input.select(d, index).shape
+    if tuple(src.shape) != tuple(expected):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src.shape)}, slice size = {list(expected)}")  # fmt: skip
+    return _scatter_into(input, src, (slice(None),) * d + (int(index),))
+
+
+def slice_scatter(input: Tensor, src: Tensor, dim: int = 0, start: int | None = None,
+                  end: int | None = None, step: int = 1) -> Tensor:  # fmt: skip
+    """A copy of ``input`` with the slice ``start:end:step`` of ``dim`` replaced by ``src``."""
+    d = _dim(dim, input.ndim)
+    idx = (slice(None),) * d + (slice(start, end, step),)
+    expected = input[idx].shape
+    if tuple(src.shape) != tuple(expected):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src.shape)}, slice size = {list(expected)}")  # fmt: skip
+    return _scatter_into(input, src, idx, SliceScatter)
+
+
+def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: E501
+    """A copy of ``input`` with ``diagonal(offset, dim1, dim2)`` replaced by ``src``."""
+    d1, d2 = _dim(dim1, input.ndim), _dim(dim2, input.ndim)
+    expected = input.diagonal(offset, d1, d2).shape
+    if tuple(src.shape) != tuple(expected):
+        raise RuntimeError(f"expected src to have a size equal to the slice of self. src size = "
+                           f"{list(src.shape)}, slice size = {list(expected)}")  # fmt: skip
+    n = expected[-1]
+    rows = np.arange(n) + max(-offset, 0)
+    cols = np.arange(n) + max(offset, 0)
+    # the diagonal as advanced indices on (d1, d2); torch puts the diagonal last, so move src's
+    # last dim to where NumPy puts the indexed dims (first, as d1 and d2 are split by slices)
+    idx = [slice(None)] * input.ndim
+    idx[d1], idx[d2] = rows, cols
+    adjacent = d2 == d1 + 1 or d1 == d2 + 1
+    pos = builtins_min(d1, d2) if adjacent else 0
+    return _scatter_into(input, src.movedim(-1, pos), tuple(idx), DiagonalScatter)
+
+
+def builtins_min(a: int, b: int) -> int:
+    return a if a < b else b
+
+
+def put(input: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of ``input`` whose elements at flat ``index`` take ``source``'s values (or add
+    them, with ``accumulate``)."""
+    n = input.numel()
+    flat_idx = index._array.reshape(-1)
+    if flat_idx.size and (flat_idx.max() >= n or flat_idx.min() < -n):
+        bad = int(flat_idx.max() if flat_idx.max() >= n else flat_idx.min())
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} elements.")
+    flat = input.reshape(-1)
+    out = index_put(flat, (_wrap(flat_idx % n if n else flat_idx),), source.reshape(-1), accumulate)
+    return out.reshape(input.shape)
+
+
+__all__ += ["select_scatter", "slice_scatter", "diagonal_scatter"]
+
+
+def diagflat(input: Tensor, offset: int = 0) -> Tensor:
+    """A 2-D matrix with the flattened ``input`` on diagonal ``offset``."""
+    from .shape import diag_embed  # noqa: PLC0415
+
+    return diag_embed(input.reshape(-1), offset)
+
+
+__all__ += ["diagflat"]

@@ -16,7 +16,9 @@ __all__ = [
     "sum", "mean", "nansum", "var", "std", "var_mean", "std_mean", "prod", "max", "min", "amax",
     "amin", "aminmax", "argmax", "argmin", "logsumexp", "norm", "cumsum", "cumprod", "all", "any",
     "topk", "sort", "argsort", "unique", "count_nonzero", "median", "cummax", "kthvalue",
-    "dist", "msort", "nanmean", "mode", "bincount", "histc", "unique_consecutive",
+    "dist", "msort", "nanmean", "mode", "bincount", "histc", "unique_consecutive", "quantile",
+    "nanquantile", "nanmedian", "cummin", "logcumsumexp", "renorm", "trace", "addbmm", "cov",
+    "corrcoef", "cdist",
 ]  # fmt: skip
 
 
@@ -617,3 +619,265 @@ def histc(input: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Ten
 
 
 _ = int64
+
+
+# --- quantiles, NaN-ignoring medians, running minima and log-sum-exps, renorm, trace ----------
+
+_QUANTILE_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _return_type(name: str, fields: tuple[str, ...] = ("values", "indices")) -> Any:
+    from .. import return_types  # noqa: PLC0415 - loads on first use
+
+    if not hasattr(return_types, name):
+        setattr(return_types, name, return_types._make(name, fields))
+    return getattr(return_types, name)
+
+
+def _quantile(input: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str, name: str,
+              ignore_nan: bool) -> Tensor:  # fmt: skip
+    from .elementwise import where  # noqa: PLC0415
+    from .indexing import gather  # noqa: PLC0415
+
+    if input._array.dtype.kind != "f":
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if isinstance(q, Tensor):
+        if q.ndim > 1:
+            raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        if q.dtype is not input.dtype:
+            raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        qa = np.asarray(q.cpu()._array, np.float64).reshape(-1)
+    else:
+        qa = np.asarray([float(q)])
+    if ((qa < 0) | (qa > 1)).any():
+        if isinstance(q, Tensor):
+            raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+        raise RuntimeError(f"{name}() q must be in the range [0, 1] but got {q}")
+    if interpolation not in _QUANTILE_MODES:
+        raise RuntimeError(f"{name}() interpolation must be one of linear, lower, higher, "
+                           f"midpoint or nearest, but got {interpolation}")  # fmt: skip
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    x = input.reshape(-1) if dim is None or input.ndim == 0 else input
+    d = 0 if dim is None or input.ndim == 0 else _dim(dim, input.ndim)
+    s = sort(x, d).values  # NaN sorts last
+    isnan = np.isnan(np.asarray(s._array))
+    n = s.shape[d]
+    k = n - isnan.sum(axis=d, keepdims=True) if ignore_nan else np.full(isnan.shape[:d] + (1,) + isnan.shape[d + 1:], n)  # noqa: E501
+    ranks = qa.reshape([-1 if i == d else 1 for i in range(s.ndim)]) * np.maximum(k - 1, 0)
+    lo = np.floor(ranks)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi = np.ceil(ranks)
+    elif interpolation == "nearest":
+        lo = hi = np.round(ranks)
+    else:
+        hi = np.ceil(ranks)
+    below = gather(s, d, _wrap(lo.astype(np.int64)))
+    res = below
+    if interpolation in ("linear", "midpoint"):
+        w = np.full(ranks.shape, 0.5) if interpolation == "midpoint" else ranks - lo
+        above = gather(s, d, _wrap(hi.astype(np.int64)))
+        res = below + (above - below) * _wrap(w.astype(s._array.dtype))
+    if not ignore_nan and isnan.any():
+        res = where(_wrap(isnan.any(axis=d, keepdims=True)), _wrap(np.asarray(np.nan, s._array.dtype)), res)  # noqa: E501
+    scalar_q = not isinstance(q, Tensor) or q.ndim == 0
+    if dim is None:
+        qshape = () if scalar_q else (len(qa),)
+        return res.reshape(qshape + ((1,) * input.ndim if keepdim else ()))
+    if scalar_q:
+        return res if keepdim else res.squeeze(d)
+    res = res.movedim(d, 0)
+    return res.unsqueeze(d + 1) if keepdim else res
+
+
+def quantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear") -> Tensor:  # noqa: E501
+    """The ``q``-th quantiles (``q`` a float or 1-D tensor in [0, 1]), of all elements or along
+    ``dim``; NaN where a reduced row holds a NaN."""
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile", False)
+
+
+def nanquantile(input: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear") -> Tensor:  # noqa: E501
+    """``quantile`` ignoring NaN (NaN only where a reduced row is all NaN)."""
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile", True)
+
+
+def nanmedian(input: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """The lower median ignoring NaN, of all elements or (with indices) along ``dim``."""
+    from .indexing import gather  # noqa: PLC0415
+
+    if dim is None:
+        flat = input.reshape(-1)
+        if flat.shape[0] == 0:
+            return _wrap(np.asarray(np.nan, input._array.dtype))
+        k = int(flat.shape[0] - np.isnan(np.asarray(flat._array)).sum())
+        return sort(flat).values[builtins.max(k - 1, 0) // 2]
+    d = _dim(dim, input.ndim)
+    x = input if input.ndim else input.reshape(1)
+    s = sort(x, d)
+    k = x.shape[d] - np.isnan(np.asarray(x._array)).sum(axis=d, keepdims=True)
+    idx = _wrap((np.maximum(k - 1, 0) // 2).astype(np.int64))
+    v, i = gather(s.values, d, idx), gather(s.indices, d, idx)
+    if not keepdim or input.ndim == 0:
+        v, i = v.squeeze(d), i.squeeze(d)
+    return _return_type("nanmedian")((v, i))
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    """Running minimum and its index along ``dim``."""
+    return _cum_extreme(input, dim, np.minimum, "cummin")
+
+
+class Logcumsumexp(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor, dim: int = 0) -> Any:
+        ctx.dim = dim
+        if ctx.recording:
+            ctx.save_for_backward(a)
+        return _xp(a._array).logaddexp.accumulate(a._array, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        # d y_i / d x_j = exp(x_j - y_i) for j <= i, so grad_x_j = sum_{i >= j} g_i exp(x_j - y_i):
+        # a reversed logcumsumexp of log|g| - y, split by the sign of g to stay in log space.
+        from .elementwise import exp, log, where  # noqa: PLC0415
+        from .shape import flip  # noqa: PLC0415
+
+        (x,) = ctx.saved_tensors
+        d = ctx.dim
+        y = Logcumsumexp.apply(x, dim=d).detach()
+        ninf = _wrap(np.asarray(-np.inf, x._array.dtype))
+
+        def part(mask: Tensor, g: Tensor) -> Tensor:
+            lg = where(mask, log(where(mask, g, g.new_ones(()))), ninf) - y
+            return exp(flip(Logcumsumexp.apply(flip(lg, (d,)), dim=d), (d,)) + x)
+
+        return part(grad > 0, grad) - part(grad < 0, -grad)
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """``log(cumsum(exp(input), dim))`` without overflow."""
+    if input._array.dtype.kind not in "fc":
+        raise RuntimeError(f"\"logcumsumexp_out_cpu\" not implemented for '{input.dtype.name.capitalize()}'")  # noqa: E501
+    if input.ndim == 0:
+        return input.clone()
+    return Logcumsumexp.apply(input, dim=_dim(dim, input.ndim))
+
+
+def renorm(input: Tensor, p: float, dim: int, maxnorm: float) -> Tensor:
+    """Rescale each slice along ``dim`` whose ``p``-norm exceeds ``maxnorm`` to norm ``maxnorm``."""
+    from .elementwise import where  # noqa: PLC0415
+
+    if p <= 0:
+        raise RuntimeError("renorm: non-positive-norm not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim <= 1:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions")  # noqa: E501
+    d = _dim(dim, input.ndim)
+    norms = norm(input, p, tuple(i for i in range(input.ndim) if i != d), keepdim=True)
+    factor = where(norms > maxnorm, maxnorm / (norms + 1e-7), norms.new_ones(()))
+    return input * factor
+
+
+class Trace(Op):
+    @staticmethod
+    def forward(ctx: Any, a: Tensor) -> Any:
+        ctx.shape = a._array.shape
+        return _xp(a._array).asarray(a._array.trace())
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        n, m = ctx.shape
+        return grad * _wrap(_xp(grad._array).eye(n, m, dtype=grad._array.dtype))
+
+
+def trace(input: Tensor) -> Tensor:
+    """Sum of the main diagonal of a matrix."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return Trace.apply(input if input._array.dtype.kind in "fc" else input.to(int64))
+
+
+def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:  # noqa: E501
+    """``beta * input + alpha * sum_b(batch1[b] @ batch2[b])``."""
+    from .linalg import bmm  # noqa: PLC0415
+
+    if batch1.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor, got {batch1.ndim}D")
+    if batch2.ndim != 3:
+        raise RuntimeError(f"batch2 must be a 3D tensor, got {batch2.ndim}D")
+    prod_ = sum(bmm(batch1, batch2), 0)
+    if alpha != 1:
+        prod_ = prod_ * alpha
+    if beta == 0:  # torch ignores input then (NaN in it does not propagate)
+        return prod_
+    return (input * beta if beta != 1 else input) + prod_
+
+
+def sum_to_size(input: Tensor, *size: Any) -> Tensor:
+    """Sum ``input`` down to ``size`` (which must expand to ``input``'s shape)."""
+    from .shape import _shape_arg, sum_to  # noqa: PLC0415
+
+    shape = _shape_arg(size)
+    lead = input.ndim - len(shape)
+    if lead < 0 or builtins.any(s != 1 and s != n for s, n in zip(shape, input.shape[lead:])):
+        raise RuntimeError(f"size {{{list(shape)}}} is not expandable to size "
+                           f"{{{list(input.shape)}}}.")  # fmt: skip
+    return sum_to(input, shape) if tuple(input.shape) != shape else input
+
+
+def cov(input: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None) -> Tensor:  # noqa: E501
+    """Covariance of the variables in the rows of ``input`` (observations in columns)."""
+    if input.ndim > 2:
+        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions")  # noqa: E501
+    x = input if input._array.dtype.kind in "fc" else input.double()
+    x = x.reshape(1, -1) if x.ndim < 2 else x
+    n_obs = x.shape[1]
+    w = None
+    if fweights is not None:
+        w = fweights
+    if aweights is not None:
+        w = aweights if w is None else w * aweights
+    if w is None:
+        avg = mean(x, 1, keepdim=True)
+        norm_ = n_obs - correction
+        xc = x - avg
+        c = (xc @ xc.t()) / builtins.max(norm_, 0)
+    else:
+        w = w.to(x.dtype)
+        w_sum = sum(w)
+        avg = sum(x * w, 1, keepdim=True) / w_sum
+        if correction == 0:
+            norm_ = w_sum
+        elif aweights is None:
+            norm_ = w_sum - correction
+        else:
+            norm_ = w_sum - correction * sum(w * aweights.to(x.dtype)) / w_sum
+        xc = x - avg
+        c = ((xc * w) @ xc.t()) / norm_.clamp(min=0)
+    return c.squeeze()  # as torch: one variable gives a 0-d result
+
+
+def corrcoef(input: Tensor) -> Tensor:
+    """Pearson correlation coefficients of the rows of ``input``."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = c.diagonal()
+    std_ = d.sqrt()
+    return (c / std_.unsqueeze(1) / std_.unsqueeze(0)).clamp(-1, 1)
+
+
+def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:  # noqa: E501
+    """``p``-norm distances between the rows of ``x1`` (..., P, M) and of ``x2`` (..., R, M):
+    a (..., P, R) tensor."""
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")  # noqa: E501
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    return norm(diff, p, -1)

@@ -143,3 +143,55 @@ OPS: list[OpInfo] = [
     OpInfo("clone_contig", lambda lib, x: x.t().contiguous().clone(), [(3, 4)]),
     OpInfo("to_double", lambda lib, x: x.to(lib.float64) * 2, [(3,)]),
 ]
+
+# Tensor methods and torch functions filled in later (see tests/_ops/test_tensor_extras.py too)
+OPS += [
+    _u("arccos", (-0.8, 0.8)), _u("arcsinh"), _u("sinc"), _u("lgamma", (0.2, 4.0)),
+    _u("digamma", (0.2, 4.0)),
+    OpInfo("lgamma_neg", lambda lib, x: lib.lgamma(x), [(3, 4)], (-2.9, -2.1)),
+    OpInfo("polygamma1", lambda lib, x: lib.polygamma(1, x), [(3, 4)], (0.3, 4.0)),
+    OpInfo("polygamma2_method", lambda lib, x: x.polygamma(2), [(5,)], (0.5, 3.0), rtol=1e-3),
+    OpInfo("logit", lambda lib, x: x.logit(), [(3, 4)], (0.1, 0.9)),
+    OpInfo("logit_eps", lambda lib, x: lib.logit(x, 0.2), [(3, 4)], (0.01, 0.99)),
+    _b("logaddexp2", [(3, 4), (4,)]),
+    OpInfo("ldexp", lambda lib, x: lib.ldexp(x, lib.tensor([1, 2, 3, 0])), [(3, 4)]),
+    OpInfo("addr", lambda lib, c, a, b: lib.addr(c, a, b, beta=0.5, alpha=2.0), [(3, 4), (3,), (4,)]),  # noqa: E501
+    OpInfo("select", lambda lib, x: x.select(1, -1), [(3, 4, 2)]),
+    OpInfo("select_fn", lambda lib, x: lib.select(x, 0, 1), [(3, 4)]),
+    OpInfo("ravel", lambda lib, x: lib.ravel(x.t()), [(3, 4)]),
+    OpInfo("reshape_as", lambda lib, x, y: x.reshape_as(y) * y, [(3, 4), (2, 6)]),
+    OpInfo("unfold", lambda lib, x: x.unfold(1, 3, 2), [(2, 7, 3)]),
+    OpInfo("unfold_overlap", lambda lib, x: x.unfold(0, 3, 1), [(6,)]),
+    OpInfo("unfold_twice", lambda lib, x: x.unfold(0, 2, 1).unfold(1, 2, 2), [(5, 4)]),
+    OpInfo("rot90", lambda lib, x: x.rot90(1, [1, 2]), [(2, 3, 4)]),
+    OpInfo("rot90_k3", lambda lib, x: lib.rot90(x, -1), [(3, 4)]),
+    OpInfo("diff", lambda lib, x: lib.diff(x, 2, 0), [(5, 3)]),
+    OpInfo("diff_prepend", lambda lib, x, p: x.diff(dim=1, prepend=p), [(3, 4), (3, 2)]),
+    OpInfo("hsplit", lambda lib, x: lib.hsplit(x, [1, 3])[1], [(2, 5)]),
+    OpInfo("split_with_sizes", lambda lib, x: x.split_with_sizes([1, 3], 1)[1], [(2, 4)]),
+    OpInfo("sum_to_size", lambda lib, x: x.sum_to_size(3, 1), [(2, 3, 4)]),
+    OpInfo("trace", lambda lib, x: x.trace(), [(3, 4)]),
+    OpInfo("renorm", lambda lib, x: x.renorm(2, 0, 1.5), [(3, 4)]),
+    OpInfo("renorm_p1", lambda lib, x: x.renorm(1, 1, 2.0), [(3, 4)], (0.1, 2.0)),
+    OpInfo("quantile", lambda lib, x: x.quantile(0.3), [(3, 4)]),
+    OpInfo("quantile_dim", lambda lib, x: x.quantile(x.new_tensor([0.2, 0.9]), dim=1, keepdim=True), [(3, 5)]),  # noqa: E501
+    OpInfo("quantile_mid", lambda lib, x: x.quantile(0.4, 0, interpolation="midpoint"), [(4, 3)]),  # noqa: E501
+    OpInfo("nanquantile", lambda lib, x: x.nanquantile(0.5, -1), [(3, 4)]),
+    OpInfo("nanmedian", lambda lib, x: x.nanmedian(), [(3, 5)]),
+    OpInfo("nanmedian_dim", lambda lib, x: x.nanmedian(1).values, [(3, 5)]),
+    OpInfo("cummin", lambda lib, x: x.cummin(1).values, [(3, 5)]),
+    OpInfo("logcumsumexp", lambda lib, x: x.logcumsumexp(1), [(3, 5)], gradgrad=False),
+    OpInfo("masked_scatter", lambda lib, x, s: x.masked_scatter(x > 0, s), [(3, 4), (20,)]),
+    OpInfo("addbmm", lambda lib, c, a, b: c.addbmm(a, b, alpha=0.5), [(3, 2), (4, 3, 5), (4, 5, 2)]),  # noqa: E501
+]  # fmt: skip
+OPS += [
+    OpInfo("select_scatter", lambda lib, x, s: lib.select_scatter(x, s, 1, -1), [(3, 4), (3,)]),
+    OpInfo("slice_scatter", lambda lib, x, s: lib.slice_scatter(x, s, 1, 1, None, 2), [(3, 5), (3, 2)]),  # noqa: E501
+    OpInfo("diagonal_scatter", lambda lib, x, s: lib.diagonal_scatter(x, s, 1, 0, 2), [(3, 2, 4), (2, 3)]),  # noqa: E501
+    OpInfo("put", lambda lib, x, s: x.put(lib.tensor([0, -1, 4, 4]), s, accumulate=True), [(3, 4), (2, 2)]),  # noqa: E501
+    OpInfo("diagflat", lambda lib, x: lib.diagflat(x, -1), [(2, 2)]),
+    OpInfo("cov", lambda lib, x: x.cov(), [(3, 5)]),
+    OpInfo("cov_weights", lambda lib, x, w: x.cov(correction=0, aweights=w), [(3, 5), (5,)], (0.5, 2.0)),  # noqa: E501
+    OpInfo("corrcoef", lambda lib, x: x.corrcoef(), [(3, 5)]),
+    OpInfo("adjoint", lambda lib, x: x.adjoint(), [(2, 3, 4)]),
+]  # fmt: skip
