@@ -40,8 +40,12 @@ def _np(dt: D.dtype | None) -> Any:
     return D.to_np(dt) if dt is not None else D.to_np(D.get_default_dtype())
 
 
-def _infer(data: Any) -> Any:
-    """Convert Python data (nested lists of numbers / tensors) to a NumPy array with torch's dtype."""
+def _infer(data: Any, dtype: D.dtype | None = None) -> Any:
+    """Convert Python data (nested lists of numbers / tensors) to a NumPy array with torch's dtype.
+
+    With an explicit ``dtype`` Python numbers go straight to it (``tensor([2.001], dtype=float64)``
+    is not rounded through the default float32 first); the caller does the cast.
+    """
     if isinstance(data, Tensor):
         return data._array if type(data._array) is np.ndarray else data._array.get()
     if isinstance(data, np.ndarray):
@@ -49,6 +53,12 @@ def _infer(data: Any) -> Any:
     if isinstance(data, list | tuple) and data and _has_tensor(data):
         data = _untensor(data)
     arr = np.array(data)
+    if dtype is not None and arr.dtype.kind in "biufc":
+        kind = np.dtype(D.to_np(dtype)).kind
+        if arr.dtype.kind == "c" and kind != "c":  # torch refuses to drop an imaginary part
+            raise TypeError("must be real number, not complex" if kind == "f" else
+                            "'complex' object cannot be interpreted as an integer")
+        return arr
     if arr.dtype.kind == "f" and not isinstance(data, np.generic):
         arr = arr.astype(_np(None))
     elif arr.dtype.kind == "c" and not isinstance(data, np.generic):
@@ -108,7 +118,7 @@ def tensor(data: Any, *, dtype: D.dtype | None = None, device: Any = None, requi
         if requires_grad:
             t.requires_grad = True
         return t
-    arr = _infer(data)
+    arr = _infer(data, dtype)
     arr = np.array(arr, dtype=D.to_np(dtype) if dtype is not None else None, copy=True)
     return _finish(arr, device, requires_grad)
 
@@ -119,7 +129,7 @@ def as_tensor(data: Any, dtype: D.dtype | None = None, device: Any = None) -> Te
         return data.to(device=device, dtype=dtype) if (device is not None or dtype is not None) else data  # noqa: E501
     if isinstance(data, np.ndarray) and (dtype is None or D.to_np(dtype) == data.dtype) and _dev(device).type == "cpu":  # noqa: E501
         return from_numpy(data)
-    arr = _infer(data)
+    arr = _infer(data, dtype)
     if dtype is not None:
         arr = arr.astype(D.to_np(dtype), copy=False)
     return _finish(arr, device, False)
@@ -448,7 +458,7 @@ def legacy_new(cls: type, dtype: D.dtype, *args: Any, **kwargs: Any) -> Tensor:
     elif all(isinstance(a, int | np.integer) for a in args) or (len(args) == 1 and type(args[0]).__name__ == "Size"):  # noqa: E501
         arr = np.zeros(_size(args), D.to_np(dtype))
     elif len(args) == 1:
-        arr = np.array(_infer(args[0]), dtype=D.to_np(dtype))
+        arr = np.array(_infer(args[0], dtype), dtype=D.to_np(dtype))
     else:
         raise TypeError(f"new() received an invalid combination of arguments - got {tuple(type(a).__name__ for a in args)}")  # noqa: E501
     t = _finish(arr, dev, False)

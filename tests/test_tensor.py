@@ -245,3 +245,21 @@ def test_broadcasting_and_gradient_shapes_match_torch(sa, sb, op):
     for e, t in zip(*res):
         assert e.shape == t.shape
         np.testing.assert_allclose(e, t, rtol=1e-5)
+
+
+def test_explicit_dtype_takes_python_floats_at_full_precision():
+    for v in ([2.001, 1e-8], [0.1], 1.0000001):
+        for name in ("float64", "float16", "complex128"):
+            a = torch.tensor(v, dtype=getattr(torch, name))
+            e = ember.tensor(v, dtype=getattr(ember, name))
+            np.testing.assert_array_equal(e.numpy(), a.numpy())
+    assert ember.as_tensor([2.001], dtype=ember.float64).item() == 2.001
+
+
+def test_complex_data_into_a_real_dtype_raises_like_torch():
+    for name in ("float64", "int32"):
+        with pytest.raises(TypeError) as ours:
+            ember.tensor([1 + 2j], dtype=getattr(ember, name))
+        with pytest.raises(TypeError) as ref:
+            torch.tensor([1 + 2j], dtype=getattr(torch, name))
+        assert str(ours.value) == str(ref.value)

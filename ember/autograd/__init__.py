@@ -57,6 +57,8 @@ def _make_grads(outputs: list[Any], grads: list[Any], create_graph: bool) -> lis
                     f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and "
                     f"output[{i}] has a dtype of {out.dtype}."
                 )
+            if g.dtype != out.dtype:  # torch's engine casts each gradient to its input's dtype
+                g = g.to(out.dtype)
             if not create_graph:
                 g = g.detach()
         else:

@@ -478,3 +478,14 @@ def test_unshared_sees_every_other_reference():
     assert not _unshared([ember.from_numpy(a)])  # its memory is held here too
     base = ember.ones(4)
     assert not _unshared([base[:2]])  # another view's base is held here
+
+
+def test_a_gradient_of_another_dtype_is_cast_to_the_output_dtype():
+    grads = []
+    for lib in (torch, ember):
+        w = lib.ones(3, 2, requires_grad=True)
+        y = lib.matmul(lib.ones(5, 4, 3), w.expand(5, 3, 2))
+        y.backward(lib.ones(*y.shape, dtype=lib.float64))
+        assert w.grad.dtype == lib.float32
+        grads.append(w.grad.numpy())
+    np.testing.assert_array_equal(grads[1], grads[0])
