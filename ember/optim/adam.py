@@ -36,6 +36,21 @@ def _check_fused(fused: Any, foreach: Any, differentiable: bool) -> None:
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
+def _moments(xp: Any, g: Any, m: Any, v: Any, b1: float, b2: float, tmp: Any) -> None:
+    """Adam's moment updates in place: ``m.lerp_(g, 1 - b1)``, ``v.mul_(b2).addcmul_(g, g, 1 - b2)``.
+
+    ``tmp`` is scratch of ``g``'s shape; the arithmetic follows the order of torch's
+    single-tensor implementation.
+    """
+    xp.subtract(g, m, out=tmp)
+    xp.multiply(tmp, 1 - b1, out=tmp)
+    xp.add(m, tmp, out=m)
+    xp.multiply(v, b2, out=v)
+    xp.multiply(g, g, out=tmp)
+    xp.multiply(tmp, 1 - b2, out=tmp)
+    xp.add(v, tmp, out=v)
+
+
 class Adam(Optimizer):
     r"""Adam: :math:`\theta_t = \theta_{t-1} - \gamma\,\hat m_t / (\sqrt{\hat v_t} + \epsilon)`.
 
@@ -103,13 +118,7 @@ class Adam(Optimizer):
                     if wd != 0 and decoupled:
                         xp.multiply(p_, 1 - lr * wd, out=p_)
                     g = _grad(g, p_, 0 if decoupled else wd, maximize, t0)
-                    xp.subtract(g, m, out=t1)  # m.lerp_(g, 1 - b1)
-                    xp.multiply(t1, 1 - b1, out=t1)
-                    xp.add(m, t1, out=m)
-                    xp.multiply(v, b2, out=v)
-                    xp.multiply(g, g, out=t1)
-                    xp.multiply(t1, 1 - b2, out=t1)
-                    xp.add(v, t1, out=v)
+                    _moments(xp, g, m, v, b1, b2, t1)
                     if vmax:
                         v = xp.maximum(vmax[0], v, out=vmax[0])
                     xp.sqrt(v, out=t1)

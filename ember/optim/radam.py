@@ -7,7 +7,7 @@ from typing import Any
 
 from .._device import array_namespace
 from .._tensor import Tensor, _wrap
-from .adam import _check_betas
+from .adam import _check_betas, _moments
 from .optimizer import Optimizer, ParamsT, _grad, _scalar, _step_tensor
 
 __all__ = ["RAdam"]
@@ -71,13 +71,7 @@ class RAdam(Optimizer):
                     if wd != 0 and decoupled:
                         xp.multiply(p_, 1 - lr * wd, out=p_)
                     g = _grad(g, p_, 0 if decoupled else wd, maximize, t0)
-                    xp.subtract(g, m, out=t1)  # m.lerp_(g, 1 - b1)
-                    xp.multiply(t1, 1 - b1, out=t1)
-                    xp.add(m, t1, out=m)
-                    xp.multiply(v, b2, out=v)
-                    xp.multiply(g, g, out=t1)
-                    xp.multiply(t1, 1 - b2, out=t1)
-                    xp.add(v, t1, out=v)
+                    _moments(xp, g, m, v, b1, b2, t1)
                     xp.divide(m, bc1, out=t2)
                     xp.multiply(t2, lr, out=t2)
                     if rect is not None:
