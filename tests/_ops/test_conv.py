@@ -32,6 +32,21 @@ CASES = [
     # channel-major (3-wide kernel, thin) and channels-last (5-wide kernel)
     ((2, 8, 40, 33), (8, 8, 3, 3), dict(padding=1)),
     ((3, 8, 30, 31), (9, 8, 5, 5), dict(padding=2)),
+    # strided, >= 8 channels: shift-GEMMs on the input's stride phases (odd sizes, dilation,
+    # kernels narrower than the stride, 1x1 strided: one phase, one GEMM)
+    ((2, 8, 9, 11), (9, 8, 3, 3), dict(stride=2, padding=1)),
+    ((2, 8, 8, 8), (16, 8, 1, 1), dict(stride=2)),
+    ((2, 9, 9, 7), (8, 9, 1, 1), dict(stride=(2, 3))),
+    ((2, 8, 10, 9), (8, 8, 3, 3), dict(stride=2, padding=2, dilation=2)),
+    ((2, 8, 11, 10), (8, 8, 3, 2), dict(stride=(3, 2), padding=1, dilation=(1, 3))),
+    ((2, 8, 10, 10), (8, 8, 2, 2), dict(stride=3)),
+    ((2, 9, 5, 12), (8, 9, 1, 4), dict(stride=(1, 4))),
+    ((2, 8, 13, 12), (8, 8, 5, 5), dict(stride=2, padding=2)),
+    ((2, 8, 17), (10, 8, 3), dict(stride=2, padding=1)),
+    ((2, 8, 5, 6, 5), (8, 8, 3, 1, 2), dict(stride=(2, 1, 2), padding=(1, 0, 1))),
+    ((2, 8, 9, 9), (8, 4, 3, 3), dict(stride=2, padding=1, groups=2)),
+    ((8, 8, 40, 36), (8, 8, 3, 3), dict(stride=2, padding=1)),
+    ((3, 8, 31, 30), (9, 8, 5, 5), dict(stride=2, padding=2)),
 ]
 T_CASES = [
     ((2, 4, 7), (4, 3, 3), dict(stride=2, padding=1, output_padding=1)),
@@ -42,6 +57,10 @@ T_CASES = [
     ((2, 2, 3, 4, 3), (2, 3, 2, 3, 2), dict(stride=2, output_padding=1)),
     ((2, 8, 6, 7), (8, 9, 3, 3), dict(padding=1)),
     ((2, 8, 6, 7), (8, 8, 3, 4), dict(padding=(1, 2), dilation=2, output_padding=1)),
+    ((2, 8, 6, 7), (8, 9, 3, 3), dict(stride=2, padding=1, output_padding=1)),
+    ((2, 8, 5, 5), (8, 8, 1, 1), dict(stride=2, output_padding=1)),
+    ((2, 8, 4, 5), (8, 8, 2, 2), dict(stride=3, output_padding=(2, 1))),
+    ((2, 8, 5, 4), (8, 8, 5, 5), dict(stride=2, padding=1, dilation=(1, 2))),
 ]
 
 
@@ -81,15 +100,15 @@ def test_conv_transpose_matches_torch(xs, ws, kw, rng):
         np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("ks", [3, 5])
-def test_conv_flat_noncontiguous_input(ks, rng):
+@pytest.mark.parametrize(("ks", "stride"), [(3, 1), (5, 1), (3, 2), (1, 2), (5, 2)])
+def test_conv_flat_noncontiguous_input(ks, stride, rng):
     """The flat paths read strided (here channel-transposed) inputs and gradients correctly."""
     x = rng.standard_normal((9, 2, 11, 10)).transpose(1, 0, 2, 3)
     w = rng.standard_normal((8, 9, ks, ks))
     res = []
     for lib in (torch, ember):
         xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
-        y = lib.nn.functional.conv2d(xt, wt, padding=1)
+        y = lib.nn.functional.conv2d(xt, wt, stride=stride, padding=ks // 2)
         y.backward(lib.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape))).transpose(2, 3)
                    .contiguous().transpose(2, 3))
         res.append((y, xt.grad, wt.grad))
@@ -108,10 +127,12 @@ def test_conv_float32_and_no_grad(rng):
 
 
 @pytest.mark.parametrize("transposed", [False, True])
-@pytest.mark.parametrize("flat", [False, True])
+@pytest.mark.parametrize("flat", [False, True, "strided"])
 def test_conv_double_backward(transposed, flat, rng):
     name = "conv_transpose2d" if transposed else "conv2d"
     kw = dict(padding=1, dilation=(1, 2)) if flat else dict(stride=2, padding=1, groups=2)
+    if flat == "strided":
+        kw = dict(stride=2, padding=1, dilation=(1, 2))
     x = rng.standard_normal((2, 8 if flat else 4, 6, 5))
     w = rng.standard_normal((8, 8, 3, 4) if flat else (4, 2, 3, 3))
     res = []
