@@ -1010,6 +1010,12 @@ def _to(t: Tensor, dev: Any, dt: Any, copy: bool) -> Tensor:
         return t
     from ._ops.copy import ToCopy  # noqa: PLC0415
 
+    if t._rg and dt is not None and not (dt.is_floating_point or dt.is_complex):
+        # an integer or bool result cannot carry a gradient: torch records no node for it
+        from .autograd.grad_mode import no_grad  # noqa: PLC0415
+
+        with no_grad():
+            return ToCopy.apply(t, dtype=dt, device=None if same_dev else dev)
     return ToCopy.apply(t, dtype=dt, device=None if same_dev else dev)
 
 

@@ -263,3 +263,11 @@ def test_complex_data_into_a_real_dtype_raises_like_torch():
         with pytest.raises(TypeError) as ref:
             torch.tensor([1 + 2j], dtype=getattr(torch, name))
         assert str(ours.value) == str(ref.value)
+
+
+def test_cast_to_an_integer_dtype_drops_the_graph_like_torch():
+    for lib in (torch, ember):
+        x = lib.ones(2, requires_grad=True) * 2
+        for y in (x.int(), x.long(), x.bool(), x.to(lib.int32), x.type(lib.int64)):
+            assert not y.requires_grad and y.grad_fn is None
+        assert x.double().requires_grad and x.double().grad_fn is not None

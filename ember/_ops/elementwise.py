@@ -553,25 +553,23 @@ Reciprocal, reciprocal = _unary_op("reciprocal", lambda x: 1 / x, lambda g, a, y
 
 # perf: 0.5 as a 0-d array of the operand's dtype: NumPy takes it at half the cost of a Python
 # float (same result: a Python float operand is cast to the array's dtype first anyway)
-_HALF = {np.dtype(t): np.array(0.5, t) for t in (np.float32, np.float64)}
 
 
 def _sigmoid(x: Any) -> Any:
-    # perf: tanh form, one transcendental and no overflow (so no np.errstate needed)
-    if type(x) is np.ndarray:
-        h = _HALF.get(x.dtype, 0.5)
-        y = x * h
-        if y.ndim:
-            np.tanh(y, out=y)
-        else:
-            y = np.tanh(y)
-        y *= h
-        y += h
+    """``1 / (1 + exp(-x))`` from ``e = exp(-|x|)``: no overflow, and the left tail keeps its
+    relative precision (``e / (1 + e)`` for ``x < 0``; the tanh form rounds it to 0 in float32)."""
+    xp = _xp(x)
+    if type(x) is np.ndarray and x.ndim:
+        e = np.abs(x)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        y = e + 1
+        np.reciprocal(y, out=y)
+        np.multiply(y, e, out=y, where=x < 0)
         return y
-    y = x * 0.5
-    y = _xp(x).tanh(y) * 0.5
-    y += 0.5
-    return y
+    e = xp.exp(-xp.abs(x))
+    y = 1 / (1 + e)
+    return xp.where(x < 0, e * y, y).astype(x.dtype, copy=False)
 
 
 def _sigmoid_backward(g: Any, y: Any) -> Any:
@@ -877,7 +875,7 @@ def xlogy(input: Any, other: Any) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0."""
     x = input if isinstance(input, Tensor) else other.new_tensor(input)
     y = other if isinstance(other, Tensor) else x.new_tensor(other)
-    zero = x == 0
+    zero = (x == 0) & (y == y)  # torch: 0 where input is 0, unless other is NaN
     # log is taken of 1 where x == 0, so no log(0) warning and no NaN gradient leaks through
     safe_y = where(zero, y.new_ones(()), y)
     return where(zero, x.new_zeros(()), x * log(safe_y))

@@ -342,3 +342,17 @@ def test_cdist_and_mvlgamma(rng):
     for lib in (ember, torch):
         with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
             lib.mvlgamma(lib.ones(2), 0)
+
+
+def test_sigmoid_keeps_its_left_tail_in_float32():
+    x = np.array([-80.0, -40.0, -20.0, -1.0, 0.0, 5.0, 40.0], dtype=np.float32)
+    ours = ember.sigmoid(ember.tensor(x)).numpy()
+    ref = torch.sigmoid(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(ours, ref, rtol=1e-6, atol=0)
+    assert ours.dtype == np.float32 and ours[1] > 0
+
+
+def test_xlogy_is_nan_where_other_is_nan_even_at_zero():
+    x, y = [0.0, 0.0, 2.0], [float("nan"), 0.0, 3.0]
+    ours = ember.xlogy(ember.tensor(x), ember.tensor(y)).numpy()
+    np.testing.assert_array_equal(ours, torch.xlogy(torch.tensor(x), torch.tensor(y)).numpy())
