@@ -19,7 +19,35 @@ __all__ = [
     "rand", "randn", "randint", "randperm", "rand_like", "randn_like", "randint_like", "normal",
     "multinomial", "bernoulli", "poisson", "tril_indices", "triu_indices", "meshgrid",
     "empty_strided", "scalar_tensor", "frombuffer", "cartesian_prod", "complex", "polar",
+    "set_default_device", "get_default_device",
 ]  # fmt: skip
+
+
+_global_device: list[device] = []  # what set_default_device put under the `with device` stack
+
+
+def set_default_device(device: Any) -> None:  # noqa: A002 - torch's name
+    """Make factories (``ember.zeros`` ...) allocate on ``device`` when they are given none;
+    ``None`` restores the CPU. ``with ember.device(...)`` blocks still take precedence."""
+    from . import _device  # noqa: PLC0415
+
+    stack = _device._default_device
+    if _global_device:
+        stack.remove(_global_device.pop())
+    if device is not None:
+        d = _device.device(device)
+        _global_device.append(d)
+        stack.insert(0, d)
+
+
+def get_default_device() -> device:
+    """The device factories use when given none (with its index, for CUDA)."""
+    from ._device import cupy  # noqa: PLC0415
+
+    d = default_device()
+    if d.type == "cuda" and d.index is None:
+        return device("cuda", cupy().cuda.runtime.getDevice())
+    return d
 
 
 def _dev(dev: Any) -> device:

@@ -215,3 +215,12 @@ def gradgradcheck(func: Any, inputs: Any, **kw: Any) -> bool:
         return grad(out.sum(), [x for x in xs if x.requires_grad], create_graph=True)
 
     return gradcheck(first, ins, **kw)
+
+
+def __getattr__(name: str) -> Any:
+    # torch.autograd.functional is reachable without importing it; ember loads it on first use
+    if name == "functional":
+        import importlib  # noqa: PLC0415
+
+        return importlib.import_module(f"{__name__}.functional")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,7 @@ __all__ = ["hooks", "data"]
 
 def __getattr__(name: str) -> object:
     # data loading is imported on first use, to keep `import ember` fast
-    if name in ("data", "safetensors"):
+    if name in ("data", "safetensors", "checkpoint"):
         import importlib  # noqa: PLC0415
 
         return importlib.import_module(f"{__name__}.{name}")
