@@ -143,18 +143,23 @@ def _bn_stats(a: Any, eps: float) -> tuple[Any, Any, Any, Any, Any]:
     scratch buffer that the caller reuses for the output (ResNet-20's batch norms: ~25% faster).
     """
     xp_ = _xp(a)
-    n, c = a.shape[:2]
-    rows = a.reshape(n * c, -1)
-    ones = xp_.ones(rows.shape[1], dtype=a.dtype)
+    c = a.shape[1]
     inv = 1.0 / (a.size // c)
-    mean = (rows @ ones).reshape(n, c).sum(0) * inv
+    mean = _channel_sum(a) * inv
     keep = (1, c, *(1,) * (a.ndim - 2))
     xc = a - mean.reshape(keep).astype(a.dtype, copy=False)
     tmp = xp_.multiply(xc, xc)
-    var = (tmp.reshape(n * c, -1) @ ones).reshape(n, c).sum(0) * inv
+    var = _channel_sum(tmp) * inv
     rstd = (1.0 / xp_.sqrt(var + eps)).astype(a.dtype, copy=False).reshape(keep)
     xc *= rstd  # xc is our own temporary: normalise it in place
     return xc, mean.reshape(keep), rstd, var.reshape(keep), tmp
+
+
+def _channel_sum(a: Any) -> Any:
+    """Sum over every axis but 1 of a non-empty ``a``: a GEMV of its ``(N * C, L)`` rows."""
+    n, c = a.shape[:2]
+    rows = a.reshape(n * c, -1)
+    return (rows @ _xp(a).ones(rows.shape[1], dtype=a.dtype)).reshape(n, c).sum(0)
 
 
 def _bn_backward_arrays(ctx: Any, g: Any, w: Tensor | None, axes: Ints,
@@ -168,9 +173,11 @@ def _bn_backward_arrays(ctx: Any, g: Any, w: Tensor | None, axes: Ints,
     nx, nw, nb = ctx.needs_input_grad
     xhat, rstd = ctx.xhat, ctx.rstd
     n = g.size // g.shape[1]
-    gb = g.sum(axis=axes)
     tmp = g * xhat
-    gw = tmp.sum(axis=axes)
+    if g.size:  # perf: per-channel sums as GEMVs, as in _bn_stats (~3x faster than sum(axes))
+        gb, gw = _channel_sum(g), _channel_sum(tmp)
+    else:
+        gb, gw = g.sum(axis=axes), tmp.sum(axis=axes)
     gx = None
     if nx:
         a = rstd if w is None else rstd * w._array.reshape(shape)
