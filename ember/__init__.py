@@ -96,14 +96,17 @@ def can_cast(from_: dtype, to: dtype) -> bool:
 
 
 def get_num_threads() -> int:
-    """Threads NumPy's BLAS may use (reported, not controlled)."""
-    import os  # noqa: PLC0415
+    """Threads ember's large element-wise kernels use (torch's intra-op threads)."""
+    from ._threads import get_num_threads  # noqa: PLC0415
 
-    return os.cpu_count() or 1
+    return get_num_threads()
 
 
 def set_num_threads(n: int) -> None:
-    """Accepted for compatibility (BLAS threads are set by environment variables)."""
+    """Set the threads ember's large element-wise kernels use; BLAS keeps its own setting."""
+    from ._threads import set_num_threads  # noqa: PLC0415
+
+    set_num_threads(n)
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
@@ -146,7 +149,7 @@ def _lazy(name: str) -> Any:
 _LAZY_MODULES = {"nn", "optim", "utils", "cuda", "serialization", "backends", "amp",
                  "accelerator", "distributed", "onnx", "testing", "linalg", "special", "fft",
                  "sparse", "jit", "hub", "func", "library", "compiler", "mps", "overrides",
-                 "types", "random", "return_types"}  # fmt: skip
+                 "types", "random", "return_types", "profiler"}  # fmt: skip
 _LAZY_ATTRS = {
     "save": ("serialization", "save"), "load": ("serialization", "load"),
     "compile": ("_compile", "compile"), "autocast": ("amp", "autocast"),
