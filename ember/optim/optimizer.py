@@ -28,7 +28,7 @@ _global_optimizer_post_hooks: OrderedDict[int, Callable[..., Any]] = OrderedDict
 # perf: big parameters are updated in flat chunks of this many elements, so that the dozen
 # element-wise passes of one update run on data that stays in the CPU cache, and the scratch
 # buffers are chunk-sized rather than parameter-sized.
-_CHUNK = 1 << 15
+_CHUNK = 1 << 16
 
 _SET_PARAMS_MSG = (
     "optimizer parameters need to be organized in ordered collections, but the ordering of "
