@@ -320,6 +320,10 @@ def _flat_conv_weight(x: Any, gy: Any, ks: Ints, padding: Ints, dil: Ints) -> An
 def _conv(x: Any, w: Any, stride: Ints, padding: Ints, dil: Ints, groups: int,
           keep_cols: bool = False) -> tuple[Any, Any]:
     """``y = conv(x, w)``; also returns the columns (for the weight gradient) if asked."""
+    if x.shape[0] == 0:  # an empty batch: torch returns an empty output of the right shape
+        out = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                    for n, k, s, p, d in zip(x.shape[2:], w.shape[2:], stride, padding, dil))
+        return _xp(x).zeros((0, w.shape[0], *out), dtype=x.dtype), None
     if _flat_fwd_ok(x.shape, w.shape, stride, padding, dil, groups):
         # perf: the flat input is rebuilt for the weight gradient rather than kept (cheap;
         # measured faster, and the saved activations stay at the input itself)
@@ -340,6 +344,8 @@ def _conv(x: Any, w: Any, stride: Ints, padding: Ints, dil: Ints, groups: int,
 def _conv_input(gy: Any, w: Any, in_sp: Ints, stride: Ints, padding: Ints, dil: Ints,
                 groups: int) -> Any:
     """``gx = conv^T(gy, w)`` for an input of spatial size ``in_sp`` (col2im by kernel offsets)."""
+    if gy.shape[0] == 0:
+        return _xp(gy).zeros((0, w.shape[1] * groups, *in_sp), dtype=gy.dtype)
     if _flat_ok(groups, min(gy.shape[1], w.shape[1])):
         return _flat_conv_input(gy, w, in_sp, stride, padding, dil)
     xp_ = _xp(gy)
@@ -379,6 +385,8 @@ def _offsets(ks: Ints) -> list[Ints]:
 def _conv_weight(x: Any, gy: Any, ks: Ints, stride: Ints, padding: Ints, dil: Ints, groups: int,
                  cols: Any = None) -> Any:
     """``gw = corr(x, gy)``: the weight gradient, from the columns (recomputed if not given)."""
+    if x.shape[0] == 0:
+        return _xp(x).zeros((gy.shape[1], x.shape[1] // groups, *ks), dtype=x.dtype)
     if _flat_fwd_ok(x.shape, (gy.shape[1], 0, *ks), stride, padding, dil, groups):
         return _flat_conv_weight(x, gy, ks, padding, dil)
     if cols is None:

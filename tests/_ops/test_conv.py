@@ -201,3 +201,19 @@ def test_conv_errors_match_torch(name, xs, ws, kw):
 def test_conv_dtype_mismatch():
     with pytest.raises(RuntimeError, match="expected scalar type Double but found Float"):
         F.conv2d(ember.zeros(1, 1, 3, 3, dtype=ember.float64), ember.zeros(1, 1, 2, 2))
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_empty_batch_gives_empty_output_and_zero_weight_grad(transposed, stride):
+    results = []
+    for lib in (torch, ember):
+        F = lib.nn.functional
+        w = lib.ones(2, 3, 3, 3, requires_grad=True)
+        x = lib.zeros(0, 2 if transposed else 3, 5, 5, requires_grad=True)
+        fn = F.conv_transpose2d if transposed else F.conv2d
+        y = fn(x, w, stride=stride, padding=1)
+        y.sum().backward()
+        results.append((tuple(y.shape), tuple(x.grad.shape), w.grad.numpy().copy()))
+    assert results[0][:2] == results[1][:2]
+    np.testing.assert_array_equal(results[1][2], results[0][2])
