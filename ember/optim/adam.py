@@ -121,11 +121,12 @@ class Adam(Optimizer):
                     _moments(xp, g, m, v, b1, b2, t1)
                     if vmax:
                         v = xp.maximum(vmax[0], v, out=vmax[0])
+                    # perf: m / (sqrt(v) / bc2_sqrt + eps) * step_size as
+                    # m / (sqrt(v) + eps * bc2_sqrt) * (step_size * bc2_sqrt): one pass fewer
                     xp.sqrt(v, out=t1)
-                    xp.divide(t1, bc2_sqrt, out=t1)
-                    xp.add(t1, eps, out=t1)
+                    xp.add(t1, eps * bc2_sqrt, out=t1)
                     xp.divide(m, t1, out=t1)
-                    xp.multiply(t1, -step_size, out=t1)
+                    xp.multiply(t1, -step_size * bc2_sqrt, out=t1)
                     xp.add(p_, t1, out=p_)
 
                 self._chunked(update, arrays, 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable
@@ -14,6 +15,7 @@ import numpy as np
 
 from .._device import array_namespace
 from .._tensor import Tensor, _wrap, typename
+from .._threads import parallel_for
 from ..autograd.grad_mode import enable_grad
 from ..utils.hooks import RemovableHandle
 
@@ -250,23 +252,28 @@ class Optimizer:
             return closure()
 
     def _scratch(self, a: Any, n: int) -> list[Any]:
-        """``n`` temporaries shaped like the (chunk) array ``a``, reused from step to step."""
-        key = (array_namespace(a).__name__, a.dtype, a.shape if a.size > _CHUNK else None)
+        """``n`` temporaries shaped like the (chunk) array ``a``, reused from step to step.
+
+        Chunk-sized scratch is kept per thread, so the parts of a parallel update never share it.
+        """
+        chunked = a.size <= _CHUNK
+        key = (array_namespace(a).__name__, a.dtype, threading.get_ident() if chunked else a.shape)
         cache = self.__dict__.setdefault("_scratch_buffers", {})
         bufs = cache.get(key)
         xp = array_namespace(a)
         if bufs is None or len(bufs) < n:
-            size = a.shape if key[2] is not None else (_CHUNK,)
-            bufs = cache[key] = [xp.empty(size, dtype=a.dtype) for _ in range(n)]
-        if key[2] is not None:
+            bufs = cache[key] = [xp.empty((_CHUNK,) if chunked else a.shape, dtype=a.dtype)
+                                 for _ in range(n)]  # fmt: skip
+        if not chunked:
             return bufs[:n]
         return [b[: a.size].reshape(a.shape) for b in bufs[:n]]
 
     def _chunked(self, update: Callable[..., None], arrays: list[Any], n_scratch: int) -> None:
         """Run ``update(*arrays, *scratch)`` over cache-sized flat chunks of same-shaped arrays.
 
-        ``update`` must be element-wise. On CuPy, or for non-contiguous arrays, it runs once over
-        the whole arrays (with parameter-sized scratch kept between steps).
+        ``update`` must be element-wise. The chunks of a big parameter are shared among ember's
+        threads (each with scratch of its own). On CuPy, or for non-contiguous arrays, it runs
+        once over the whole arrays (with parameter-sized scratch kept between steps).
         """
         a0 = arrays[0]
         if a0.dtype.kind == "c":
@@ -277,11 +284,16 @@ class Optimizer:
             update(*arrays, *self._scratch(a0, n_scratch))
             return
         flats = [a.reshape(-1) for a in arrays]
-        bufs = self._scratch(flats[0][:_CHUNK], n_scratch)
         n = a0.size
-        for s in range(0, n, _CHUNK):
-            e = min(s + _CHUNK, n)
-            update(*(f[s:e] for f in flats), *(b[: e - s] for b in bufs))
+
+        def part(c0: int, c1: int) -> None:
+            bufs = self._scratch(flats[0][:_CHUNK], n_scratch)
+            for s in range(c0 * _CHUNK, min(c1 * _CHUNK, n), _CHUNK):
+                e = min(s + _CHUNK, n)
+                update(*(f[s:e] for f in flats), *(b[: e - s] for b in bufs))
+
+        # perf: one hand-off per parameter; two threads ran AdamW over 10M parameters 1.5x faster
+        parallel_for(part, -(-n // _CHUNK), 2)
 
     # --- state dicts ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -178,9 +178,10 @@ def test_gumbel_softmax_statistics():
     np.testing.assert_allclose(soft.sum(-1).numpy(), 1.0, rtol=1e-5)
 
 
+@pytest.mark.parametrize("n", [70_000, 300_000])  # one piece; three, on two threads
 @pytest.mark.parametrize("spread", [1.0, 20.0])  # 20: pieces with |x| > 13.2 keep exp
-def test_gelu_float32_kernel_matches_torch(spread, rng):
-    x = (rng.standard_normal(70_000) * spread).astype(np.float32)  # more than one piece
+def test_gelu_float32_kernel_matches_torch(spread, n, rng):
+    x = (rng.standard_normal(n) * spread).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
     res = []
     for lib in (torch, ember):
@@ -188,5 +189,8 @@ def test_gelu_float32_kernel_matches_torch(spread, rng):
         y = lib.nn.functional.gelu(xt)
         y.backward(lib.tensor(g))
         res.append((y.detach().numpy(), xt.grad.numpy()))
+    with ember.no_grad():  # the forward without the derivative
+        res[1] += (ember.nn.functional.gelu(ember.tensor(x)).numpy(),)
+    res[0] += (res[0][0],)
     for e, t in zip(res[1], res[0]):
         np.testing.assert_allclose(e, t, rtol=1e-5, atol=2e-6)
