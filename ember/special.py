@@ -1,6 +1,6 @@
 """``ember.special``: torch.special's functions, mostly other names for ops ember already has.
 
-The few that are new here (``xlog1py``, ``entr``, ``ndtr``, ``ndtri``, ``log_ndtr``) are composed
+The few that are new here (``entr``, ``ndtr``, ``ndtri``, ``log_ndtr``) are composed
 of differentiable ember ops, so autograd needs nothing extra; their graph nodes are those of the
 last op (see docs/differences.md).
 """
@@ -13,6 +13,8 @@ from typing import Any
 from ._ops.elementwise import (digamma, erf, erfc, erfinv, exp2, expm1, lgamma, log, log1p,
                                logit, mvlgamma, polygamma, sigmoid, sinc, where)  # fmt: skip
 from ._ops.elementwise import round as _round
+from ._ops.elementwise import xlog1py as _xlog1py
+from ._ops.elementwise import xlogy as _xlogy
 from ._tensor import Tensor
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "log_softmax",
@@ -73,36 +75,14 @@ def logsumexp(input: Tensor, dim: Any, keepdim: bool = False, *,
     return _with_out(f(input, dim, keepdim), out)
 
 
-def _pair(input: Any, other: Any) -> tuple[Tensor, Tensor]:
-    from ._dtype import result_type  # noqa: PLC0415
-
-    x = input if isinstance(input, Tensor) else other.new_tensor(input)
-    y = other if isinstance(other, Tensor) else x.new_tensor(other)
-    dt = result_type(input, other)
-    if not dt.is_floating_point:
-        from ._dtype import get_default_dtype  # noqa: PLC0415
-
-        dt = get_default_dtype()
-    return x.to(dt), y.to(dt)
-
-
-def _x_log(f: Any, lowest: float, root: float, input: Any, other: Any) -> Tensor:
-    x, y = _pair(input, other)
-    # Where x == 0 and f(y) is undefined the value is 0 by definition: f is taken of its root
-    # there (f(root) = 0), so neither the value nor x's gradient becomes NaN; elsewhere
-    # x * f(y) is already 0 at x == 0 and x's gradient is f(y), as in torch.
-    off = (x == 0) & (y <= lowest)
-    return x * f(where(off, y.new_full((), root), y))
-
-
 def xlogy(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """``input * log(other)``, 0 where ``input`` is 0 (and ``other`` is not NaN)."""
-    return _with_out(_x_log(log, 0.0, 1.0, input, other), out)
+    return _with_out(_xlogy(input, other), out)
 
 
 def xlog1py(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
     """``input * log1p(other)``, 0 where ``input`` is 0 (and ``other`` is not NaN)."""
-    return _with_out(_x_log(log1p, -1.0, 0.0, input, other), out)
+    return _with_out(_xlog1py(input, other), out)
 
 
 def _float(input: Tensor) -> Tensor:

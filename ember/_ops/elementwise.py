@@ -491,6 +491,86 @@ def _erf(x: Any) -> Any:
     return erf_array(x)
 
 
+# W. J. Cody's rational approximations (CALERF, netlib specfun; 1969), about 1e-16 relative in
+# float64, highest degree first: erf(x) / x in x^2 on |x| <= 0.46875, then exp(x^2) erfc(x) in x
+# on (0.46875, 4] and, beyond 4, 1 / sqrt(pi) - R(1/x^2) / x^2 scaled by 1 / x
+_ERF_NUM = (1.85777706184603153e-1, 3.16112374387056560e00, 1.13864154151050156e02,
+            3.77485237685302021e02, 3.20937758913846947e03)  # fmt: skip
+_ERF_DEN = (1.0, 2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+            2.84423683343917062e03)  # fmt: skip
+_ERFCX_NUM = (2.15311535474403846e-8, 5.64188496988670089e-1, 8.88314979438837594e00,
+              6.61191906371416295e01, 2.98635138197400131e02, 8.81952221241769090e02,
+              1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03)  # fmt: skip
+_ERFCX_DEN = (1.0, 1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+              1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+              3.43936767414372164e03, 1.23033935480374942e03)  # fmt: skip
+_ERFCX_TAIL_NUM = (1.63153871373020978e-2, 3.05326634961232344e-1, 3.60344899949804439e-1,
+                   1.25781726111229246e-1, 1.60837851487422766e-2, 6.58749161529837803e-4)  # fmt: skip
+_ERFCX_TAIL_DEN = (1.0, 2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1,
+                   6.05183413124413191e-2, 2.33520497626869185e-3)  # fmt: skip
+
+
+def _ratio(t: Any, num: tuple[float, ...], den: tuple[float, ...]) -> Any:
+    """``num(t) / den(t)`` for polynomial coefficients given highest degree first."""
+    p, q = t * num[0], t * den[0]
+    p += num[1]
+    q += den[1]
+    for a, b in zip(num[2:], den[2:]):  # perf: in place
+        p *= t
+        p += a
+        q *= t
+        q += b
+    p /= q
+    return p
+
+
+def _erfc(x: Any) -> Any:
+    """``erfc`` computed directly, not as ``1 - erf``: its right tail (down to the subnormals)
+    keeps full precision. Worked in float64 and rounded once to ``x``'s dtype."""
+    from .special import _ERFC, chunked  # noqa: PLC0415
+
+    xp = _xp(x)
+    x64 = xp.asarray(x, dtype=np.float64)
+    if x.dtype == np.float64:
+        core = _erfc_f64
+    else:
+        # Numerical Recipes' erfc (relative error below 1.2e-7, exp(-x^2) factored in): enough
+        # below float64, at a third of the passes
+        def core(v: Any) -> Any:
+            z = xp.abs(v)
+            t = 1 / (1 + 0.5 * z)
+            poly = xp.full_like(z, _ERFC[-1])
+            for c in _ERFC[-2::-1]:
+                poly *= t
+                poly += c
+            poly -= z * z
+            r = t * xp.exp(poly)
+            return xp.where(v < 0, 2 - r, r)
+
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        # perf: the passes run over cache-sized pieces (the chain is long)
+        out = chunked(core, x64).astype(x.dtype, copy=False)
+    return out if out.ndim or isinstance(x, xp.ndarray) else out[()]
+
+
+def _erfc_f64(x64: Any) -> Any:
+    """``erfc`` to float64 precision by Cody's approximations."""
+    xp = _xp(x64)
+    # perf: every piece over the whole array, then selected (boolean gathers cost more)
+    y = xp.minimum(xp.abs(x64), 30.0)  # erfc(30) is 0 even in float64; inf stays out of it
+    near = 1 - x64 * _ratio(x64 * x64, _ERF_NUM, _ERF_DEN)  # |x| <= 0.46875: no cancellation
+    yf = xp.maximum(y, 4.0)
+    t = 1 / (yf * yf)
+    far = (1 / _SQRT_PI - t * _ratio(t, _ERFCX_TAIL_NUM, _ERFCX_TAIL_DEN)) / yf
+    scaled = xp.where(y <= 4, _ratio(y, _ERFCX_NUM, _ERFCX_DEN), far)
+    # erfc = exp(-y^2) * scaled; y^2 = s^2 + d with s = y rounded down to 1/16, so that s^2 is
+    # exact; exp(-s^2) as two halves keeps precision into the subnormals
+    s = xp.trunc(y * 16) / 16
+    half = xp.exp(s * s * -0.5)
+    v = half * xp.exp(-(y - s) * (y + s)) * scaled * half
+    return xp.where(xp.abs(x64) <= 0.46875, near, xp.where(x64 < 0, 2 - v, v))
+
+
 def _erfinv(x: Any) -> Any:
     from .special import erfinv_array  # noqa: PLC0415
 
@@ -546,7 +626,7 @@ Asinh, asinh = _unary_op("asinh", np.arcsinh, lambda g, a, y: g * rsqrt(a * a + 
 Acosh, acosh = _unary_op("acosh", np.arccosh, lambda g, a, y: g * rsqrt(a * a - 1))
 Atanh, atanh = _unary_op("atanh", np.arctanh, lambda g, a, y: g / (1 - a * a))
 Erf, erf = _unary_op("erf", _erf, lambda g, a, y: g * exp(-a * a) * (2 / _SQRT_PI))
-Erfc, erfc = _unary_op("erfc", lambda x: 1 - _erf(x), lambda g, a, y: -g * exp(-a * a) * (2 / _SQRT_PI))  # noqa: E501
+Erfc, erfc = _unary_op("erfc", _erfc, lambda g, a, y: -g * exp(-a * a) * (2 / _SQRT_PI))  # noqa: E501
 Erfinv, erfinv = _unary_op("erfinv", _erfinv, lambda g, a, y: g * exp(y * y) * (_SQRT_PI / 2), save_output=True)  # noqa: E501
 Reciprocal, reciprocal = _unary_op("reciprocal", lambda x: 1 / x, lambda g, a, y: -g * y * y, save_output=True)  # noqa: E501
 
@@ -555,27 +635,24 @@ Reciprocal, reciprocal = _unary_op("reciprocal", lambda x: 1 / x, lambda g, a, y
 # float (same result: a Python float operand is cast to the array's dtype first anyway)
 
 
-# exp's largest finite argument per dtype, a hair under: capping -x there keeps exp finite (no
-# overflow warning), and 1 / (1 + exp(cap)) is already below the dtype's smallest normal
-_EXP_CAP = {np.dtype(t): np.array(np.log(np.finfo(t).max) * 0.999, t)
-            for t in (np.float16, np.float32, np.float64)}  # fmt: skip
-
-
 def _sigmoid(x: Any) -> Any:
-    """``1 / (1 + exp(-x))``: torch's formula, which keeps the left tail's relative precision."""
-    cap = _EXP_CAP.get(x.dtype)
-    if type(x) is np.ndarray and x.ndim and cap is not None:
-        # perf: five in-place passes
+    """``1 / (1 + exp(-x))``: torch's formula, which keeps the left tail's relative precision.
+
+    Where ``exp(-x)`` overflows to inf the result is exactly 0, as in torch (the overflow is the
+    formula working, so its warning is silenced)."""
+    if x.dtype == np.float16:  # torch computes half in float32 and rounds once
+        return _sigmoid(x.astype(np.float32)).astype(np.float16)
+    if type(x) is np.ndarray and x.ndim:
+        # perf: four in-place passes
         y = np.negative(x)
-        np.minimum(y, cap, out=y)
-        np.exp(y, out=y)
+        with np.errstate(over="ignore"):
+            np.exp(y, out=y)
         y += 1
         np.reciprocal(y, out=y)
         return y
     xp = _xp(x)
-    e = xp.exp(-xp.abs(x))
-    y = 1 / (1 + e)
-    return xp.where(x < 0, e * y, y).astype(x.dtype, copy=False)
+    with np.errstate(over="ignore"):
+        return (1 / (1 + xp.exp(-x))).astype(x.dtype, copy=False)
 
 
 def _sigmoid_backward(g: Any, y: Any) -> Any:
@@ -878,13 +955,61 @@ def hypot(input: Tensor, other: Tensor) -> Tensor:
 
 
 def xlogy(input: Any, other: Any) -> Tensor:
-    """``input * log(other)``, 0 where ``input`` is 0."""
+    """``input * log(other)``, 0 where ``input`` is 0 (and ``other`` is not NaN)."""
+    return _XLogY.apply(*_float_pair(input, other))
+
+
+def xlog1py(input: Any, other: Any) -> Tensor:
+    """``input * log1p(other)``, 0 where ``input`` is 0 (and ``other`` is not NaN)."""
+    return _XLog1PY.apply(*_float_pair(input, other))
+
+
+def _float_pair(input: Any, other: Any) -> tuple[Tensor, Tensor]:
+    """Both operands as tensors of their promoted dtype, or the default float for integers."""
     x = input if isinstance(input, Tensor) else other.new_tensor(input)
     y = other if isinstance(other, Tensor) else x.new_tensor(other)
-    zero = (x == 0) & (y == y)  # torch: 0 where input is 0, unless other is NaN
-    # log is taken of 1 where x == 0, so no log(0) warning and no NaN gradient leaks through
-    safe_y = where(zero, y.new_ones(()), y)
-    return where(zero, x.new_zeros(()), x * log(safe_y))
+    dt = result_type(input, other)
+    dt = dt if dt.is_floating_point else get_default_dtype()
+    return x.to(dt), y.to(dt)
+
+
+class _XLogY(Op, node_name="XlogyBackward0"):
+    """``x * log(y)`` with torch's special cases: 0 where x is 0 unless y is NaN, and -inf or NaN
+    where the log is, without NumPy's log(0) warning."""
+
+    log = staticmethod(np.log)
+    pole = 0.0
+
+    @classmethod
+    def forward(cls, ctx: Any, x: Tensor, y: Tensor) -> Any:
+        if ctx.recording:
+            ctx.save_for_backward(x, y)
+        a, b = x._array, y._array
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = a * cls.log(b)
+        return np.where((a == 0) & (b == b), r.dtype.type(0), r)
+
+    @classmethod
+    def backward(cls, ctx: Any, grad: Tensor) -> tuple[Any, Any]:
+        # torch: d/dx = xlogy(grad, y), but 0 where x == 0 and y is at or past the log's pole;
+        # d/dy = x / y (x / (1 + y) for log1p), inf and NaN included
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad
+        gx = gy = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_x:
+                off = (x == 0) & (y <= cls.pole)
+                gx = sum_to(where(off, grad.new_zeros(()), cls.apply(grad, y)), x.shape)
+            if need_y:
+                gy = sum_to(grad * x / (y - cls.pole), y.shape)
+        return gx, gy
+
+
+class _XLog1PY(_XLogY, node_name="SpecialXlog1PyBackward0"):
+    """``x * log1p(y)``, as ``_XLogY``."""
+
+    log = staticmethod(np.log1p)
+    pole = -1.0
 
 
 def logaddexp(input: Tensor, other: Tensor) -> Tensor:
@@ -1223,28 +1348,110 @@ def _shift_steps(x: Any) -> int:
     return int(np.clip(np.ceil(_SHIFT - finite.min()), 0, None)) if finite.size else 0
 
 
+# lgamma(2 + u) / u on [-0.5, 0.5] (its Taylor series starts at 1 - Euler's gamma), as Chebyshev
+# interpolants fitted with mpmath and written as monomials, lowest degree first: degree 17 is
+# within an ulp of float64, degree 8 within 5e-9 (for float32 and below)
+_LGAMMA2_F64 = (0.42278433509846713, 0.3224670334241132, -0.06735230105319563,
+                0.02058080842778338, -0.007385551028935545, 0.002890510330865901,
+                -0.0011927539009983087, 0.0005096695196526673, -0.00022315497746292723,
+                9.945761692157133e-05, -4.4923727564247656e-05, 2.050601970174762e-05,
+                -9.45628851510172e-06, 4.3828545383846665e-06, -1.9743106888421067e-06,
+                9.242852225162277e-07, -5.811277768921246e-07, 2.7475390051909663e-07)  # fmt: skip
+_LGAMMA2_F32 = (0.42278433509846713, 0.3224670180454995, -0.06735229409087408,
+                0.0205816254365885, -0.007385920884783578, 0.00287886868374075,
+                -0.0011874848136699278, 0.0005702512502829781, -0.00025056202146086636)  # fmt: skip
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+_STIRLING_FROM = 8.0  # the Stirling series below is within an ulp of float64 from here on
+
+
+def _lgamma_below(z: Any, coef: tuple[float, ...]) -> Any:
+    """``lgamma(z)`` for float64 ``-0.5 <= z < 8``."""
+    # z = 2 + u + n, with u in [-0.5, 0.5) (exact) and n in -2..6, then by the recurrence
+    # Gamma(z + 1) = z Gamma(z): lgamma(z) = lgamma(2 + u) + log((z - 1) ... (z - n)) for
+    # n > 0, and lgamma(2 + u) - log|z (z + 1) ... (z - n - 1)| for n < 0. At z = 1 and 2,
+    # u = 0 and the product is 1: lgamma is exactly 0 there, as in torch.
+    n = np.floor(z - 1.5)
+    u = z - (n + 2)
+    # perf: in-place passes into two buffers (a fresh array per pass was 5x slower here)
+    prod, tmp = np.ones_like(z), np.empty_like(z)
+    top = int(n.max())
+    if top > 0:
+        # the factors z - j, j <= n, are >= 1.5 and the next ones below 1.5: clamping every
+        # z - j at 1 leaves the product times max(z - n - 1, 1) = max(u + 1, 1), divided out
+        for j in range(1, top + 2):
+            np.subtract(z, j, out=tmp)
+            np.maximum(tmp, 1.0, out=tmp)
+            prod *= tmp
+        np.add(u, 1.0, out=tmp)
+        np.maximum(tmp, 1.0, out=tmp)
+        prod /= tmp
+    if n.min() < 0:
+        # below 1.5 the product is z (n = -1) or z (z + 1) (n = -2), and its log is subtracted;
+        # -log(z) (not log(1 / z)) keeps lgamma's relative precision next to z = 1
+        neg = n < 0
+        prod = np.where(neg, np.abs(z * np.where(n < -1, z + 1, 1.0)), prod)
+        np.log(prod, out=prod)
+        prod *= np.where(neg, -1.0, 1.0)
+    else:
+        np.log(prod, out=prod)
+    poly = np.full_like(u, coef[-1])
+    for c in coef[-2::-1]:
+        poly *= u
+        poly += c
+    poly *= u
+    poly += prod
+    return poly
+
+
+def _lgamma_stirling(z: Any, terms: int) -> Any:
+    """``lgamma(z)`` for ``z >= 8`` by Stirling's series."""
+    inv = 1 / z
+    inv2 = inv * inv
+    series = np.full_like(z, _STIRLING[terms - 1])
+    for c in _STIRLING[terms - 2::-1]:
+        series *= inv2
+        series += c
+    r = (z - 0.5) * np.log(z) - z + _HALF_LOG_2PI + series * inv
+    return np.where(z == np.inf, np.inf, r)
+
+
+def _lgamma_nonneg(z: Any, coef: tuple[float, ...], terms: int) -> Any:
+    """``lgamma(z)`` for float64 ``z >= -0.5`` (NaN passes through)."""
+    low, high = z < _STIRLING_FROM, z >= _STIRLING_FROM
+    if z.size and low.all():
+        return _lgamma_below(z, coef)
+    if z.size and high.all():
+        return _lgamma_stirling(z, terms)
+    out = z.copy()  # NaN stays NaN
+    if low.any():
+        out[low] = _lgamma_below(z[low], coef)
+    if high.any():
+        out[high] = _lgamma_stirling(z[high], terms)
+    return out
+
+
 def _lgamma_array(x: Any) -> Any:
+    """``log|Gamma(x)|`` worked in float64: a polynomial on [1.5, 2.5) reached by the recurrence
+    from below 8, Stirling's series above, and the reflection formula below -0.5."""
+    from .special import chunked  # noqa: PLC0415
+
     x64 = np.asarray(x, np.float64)
-    reflect = x64 < 0.5
-    z = np.where(reflect, 1.0 - x64, x64)  # z >= 0.5
-    # lgamma(z) = lgamma(z + k) - log(z (z + 1) ... (z + k - 1)), with z + k past the series'
-    # threshold (the product stays below 12**12: no overflow)
-    prod = np.ones_like(z)
-    for k in range(_shift_steps(z)):
-        zk = z + k
-        prod *= np.where(zk < _SHIFT, zk, 1.0)
-    acc = np.log(prod)
-    w = np.where(z < _SHIFT, z + np.ceil(_SHIFT - z), z)
-    inv, inv2 = 1.0 / w, 1.0 / (w * w)
-    series = np.zeros_like(w)
-    for c in reversed(_STIRLING):
-        series = series * inv2 + c
-    r = (w - 0.5) * np.log(w) - w + 0.5 * math.log(2 * math.pi) + series * inv - acc
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.abs(np.sin(math.pi * x64))
-        refl = np.log(math.pi / s) - r
-    out = np.where(reflect, np.where(x64 == np.floor(x64), np.inf, refl), r)
-    return out.astype(x.dtype) if x.ndim else out.astype(x.dtype)[()]
+    f64 = x.dtype == np.float64
+    coef, terms = (_LGAMMA2_F64, len(_STIRLING)) if f64 else (_LGAMMA2_F32, 3)
+    with np.errstate(all="ignore"):
+        neg = x64 < -0.5
+        z = np.where(neg, 1 - x64, x64) if neg.any() else x64
+        # perf: the passes run over cache-sized pieces (the chain is long)
+        out = chunked(lambda c: _lgamma_nonneg(c, coef, terms), z)
+        if neg.any():
+            # lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x); sin(pi x) taken of x's distance
+            # to the nearest integer (exact), so that large |x| keeps its precision; the poles
+            # (sin = 0) give inf as in torch
+            xn = x64[neg]
+            s = np.abs(np.sin(math.pi * (xn - np.round(xn))))
+            out[neg] = np.where(xn == -np.inf, np.inf, np.log(math.pi / s) - out[neg])
+        out = out.astype(x.dtype)  # overflows to inf in float32, as torch
+    return out if x.ndim else out[()]
 
 
 def _polygamma_array(n: int, x: Any) -> Any:

@@ -24,6 +24,15 @@ __all__ = ["run_backward"]
 _by_seq = attrgetter("_seq")
 
 
+class _Task:
+    """What the running backward pass was asked for, for the ops that must know (checkpoint)."""
+
+    checkpoint_valid = True  # False while it only computes the grads of given inputs
+
+
+_task = _Task()
+
+
 def gradient_edge(t: Any) -> tuple[Node, int]:
     """The (node, output_nr) a gradient for tensor ``t`` flows into."""
     if t.grad_fn is not None:
@@ -42,8 +51,13 @@ def run_backward(
     inputs: list[Any] | None = None,
     accumulate: bool = True,
     allow_unused: bool = False,
+    checkpoint_valid: bool | None = None,
 ) -> list[Any] | None:
-    """Backpropagate ``grads`` from ``roots``; with ``accumulate=False`` return grads of ``inputs``."""
+    """Backpropagate ``grads`` from ``roots``; with ``accumulate=False`` return grads of ``inputs``.
+
+    ``checkpoint_valid`` (default: no ``inputs`` given) is whether a reentrant checkpoint may run
+    its backward inside this pass; a pass run on behalf of an outer one passes the outer's.
+    """
     # Gradient buffers: one list per node, one slot per node output.
     buffers: dict[Node, list[Any]] = {}
     for t, g in zip(roots, grads):
@@ -77,8 +91,10 @@ def run_backward(
                 stack.append(e[0])
     nodes.sort(key=_by_seq, reverse=True)
 
-    prev_mode = _state.enabled
+    prev_mode, prev_valid = _state.enabled, _task.checkpoint_valid
     _state.enabled = create_graph
+    # torch: a reentrant checkpoint refuses .grad() and backward(inputs=...)
+    _task.checkpoint_valid = inputs is None if checkpoint_valid is None else checkpoint_valid
     try:
         # 2. interior nodes, newest first
         pop, get = buffers.pop, buffers.get
@@ -137,7 +153,7 @@ def run_backward(
             if accumulate and (not capture or (node, 0) in capture):
                 _accumulate(node, buf[0], create_graph, fresh)
     finally:
-        _state.enabled = prev_mode
+        _state.enabled, _task.checkpoint_valid = prev_mode, prev_valid
 
     if inputs is not None and not accumulate:
         for i, ok in enumerate(found):

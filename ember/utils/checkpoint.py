@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable
 from .. import _random
 from .._tensor import Tensor
 from ..autograd import grad_mode
-from ..autograd.engine import run_backward
+from ..autograd.engine import _task, run_backward
 from ..autograd.function import Function
 from ..autograd.graph import AccumulateGrad, Node
 
@@ -111,6 +111,13 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def backward(ctx: Any, *grads: Any) -> Any:
+        if ctx.reentrant and not _task.checkpoint_valid:
+            raise RuntimeError(
+                "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() or "
+                "passing an `inputs` parameter to .backward(). To resolve this error, you can "
+                "either set use_reentrant=False, or call .backward() without passing the `inputs` "
+                "argument."
+            )
         state = ctx.state
         tensors = ctx.saved_tensors
         create = grad_mode.is_grad_enabled()  # the engine enables grad for create_graph=True
@@ -135,7 +142,8 @@ class CheckpointFunction(Function):
         wanted = list(args) + list(tensors[ctx.n_args:])
         need = [t for t in wanted if t.requires_grad]
         got = iter(run_backward(roots, gs, retain_graph=create, create_graph=create, inputs=need,
-                                accumulate=False, allow_unused=True) or ())
+                                accumulate=False, allow_unused=True,
+                                checkpoint_valid=_task.checkpoint_valid) or ())
         return (None, None, None) + tuple(next(got) if t.requires_grad else None for t in wanted)
 
 
