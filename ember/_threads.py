@@ -8,9 +8,9 @@ thread. GEMMs are not split here: OpenBLAS has its own threads.
 
 OpenBLAS's idle threads spin for about 0.1 s after each GEMM before they sleep, and on a machine
 with as many cores as threads that spin takes the core our second thread needs: a split kernel
-right after a GEMM ran *slower* than the serial one. So before the first split, :func:`_quiet_blas`
-shortens that spin to 2^14 cycles (about 6 us) - unless the user set ``OPENBLAS_THREAD_TIMEOUT``
-themselves. GEMM times stayed the same.
+right after a GEMM ran *slower* than the serial one. So each split first stops those threads
+(:func:`_release_blas`); the next GEMM starts them again. (Shortening their spin for good, with
+``OPENBLAS_THREAD_TIMEOUT``, made every GEMM after a pause pay a wake-up: no faster overall.)
 
 Every kernel splits along independent rows or elements, each part computed exactly as the serial
 loop would compute it, so results are bit-identical whatever the number of threads.
@@ -21,15 +21,16 @@ from __future__ import annotations
 import _thread
 import os
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 __all__ = ["get_num_threads", "parallel_for", "set_num_threads"]
 
-# perf: the least work (elements) worth handing to another thread. Both threads take the GIL
-# between NumPy calls, and each hand-off of the GIL costs microseconds on a VM: only calls of
-# 100K elements or more keep it rare. A float32 GELU over 262K elements ran in 357 us on two
-# threads vs 563 us on one with 128K-element calls, and gained nothing with 32K-element calls.
-GRAIN = 1 << 17
+# perf: the least work (elements) worth a thread's part. A split costs ~50-100 us to wake the
+# worker (longer when its core had gone idle), ~70 us to stop and later restart OpenBLAS's
+# threads, and GIL hand-offs between the two threads' NumPy calls. In a GPT step, GELU over
+# 262K elements and attention split over the batch gained nothing; AdamW over 10M parameters
+# (parts of millions of elements) went from 20.5 to 12 ms.
+GRAIN = 1 << 19
 
 _BLAS_SPIN = "14"  # OPENBLAS_THREAD_TIMEOUT: idle BLAS threads spin 2^14 cycles, then sleep
 
@@ -37,7 +38,7 @@ _num_threads: int | None = None  # None: not yet read from the environment
 _workers: list[_Worker] = []  # started on first use
 _dispatch = _thread.allocate_lock()  # held while a parallel_for uses the workers
 _local = threading.local()  # .busy: this thread is running a part of a parallel_for
-_blas_quieted = False
+_blas_shutdown: Any = False  # OpenBLAS's blas_thread_shutdown_ once looked up (None: not found)
 
 
 def _available_cpus() -> int:
@@ -114,33 +115,35 @@ class _Worker:
         return error
 
 
-def _quiet_blas() -> None:
-    """Make OpenBLAS's idle threads sleep soon after a GEMM instead of spinning for ~0.1 s.
-
-    OpenBLAS reads ``OPENBLAS_THREAD_TIMEOUT`` when it starts its threads, so set it, have the
-    library re-read its environment and stop its threads: the next GEMM starts them again with
-    the short spin. Nothing happens for another BLAS, or when the user chose a timeout.
-    """
-    global _blas_quieted
-    _blas_quieted = True
-    if "OPENBLAS_THREAD_TIMEOUT" in os.environ:
-        return
+def _find_blas_shutdown() -> Callable[[], Any] | None:
+    """OpenBLAS's ``blas_thread_shutdown_`` (ends its worker threads), if NumPy's BLAS is
+    OpenBLAS and the platform lets us find it; else None."""
     try:
         with open("/proc/self/maps") as f:
-            paths = {line.split()[-1] for line in f if "openblas" in line and ".so" in line}
+            paths = sorted({line.split()[-1] for line in f if "openblas" in line and ".so" in line})
         import ctypes  # noqa: PLC0415
 
         for path in paths:
-            lib = ctypes.CDLL(path)
-            if hasattr(lib, "openblas_read_env") and hasattr(lib, "blas_thread_shutdown_"):
-                os.environ["OPENBLAS_THREAD_TIMEOUT"] = _BLAS_SPIN
-                try:
-                    lib.openblas_read_env()
-                finally:
-                    del os.environ["OPENBLAS_THREAD_TIMEOUT"]
-                lib.blas_thread_shutdown_()
-    except (OSError, ImportError):  # not Linux, or no ctypes: leave BLAS as it is
+            fn = getattr(ctypes.CDLL(path), "blas_thread_shutdown_", None)
+            if fn is not None:
+                return fn  # type: ignore[no-any-return]
+    except (OSError, ImportError):  # not Linux, or no ctypes
         pass
+    return None
+
+
+def _release_blas() -> None:
+    """Stop OpenBLAS's idle threads, so that they leave the cores to ours.
+
+    After each GEMM they spin for about 0.1 s before they sleep; a split kernel run meanwhile
+    shares the second core with that spin and ran slower than the serial one. Stopping them
+    costs ~40 us, and the next GEMM ~30 us to start them again.
+    """
+    global _blas_shutdown
+    if _blas_shutdown is False:
+        _blas_shutdown = _find_blas_shutdown()
+    if _blas_shutdown is not None:
+        _blas_shutdown()
 
 
 def parallel_for(fn: Callable[[int, int], None], n_items: int, min_grain: int = 1) -> None:
@@ -158,8 +161,7 @@ def parallel_for(fn: Callable[[int, int], None], n_items: int, min_grain: int = 
         return
     error: BaseException | None = None
     try:
-        if not _blas_quieted:
-            _quiet_blas()
+        _release_blas()
         while len(_workers) < parts - 1:
             _workers.append(_Worker(len(_workers)))
         bounds = [n_items * i // parts for i in range(parts + 1)]
@@ -184,10 +186,9 @@ def parallel_for(fn: Callable[[int, int], None], n_items: int, min_grain: int = 
 
 def _forget_workers() -> None:
     """In a forked child the parent's worker threads do not exist: start afresh."""
-    global _dispatch, _blas_quieted
+    global _dispatch
     _workers.clear()
     _dispatch = _thread.allocate_lock()
-    _blas_quieted = False  # OpenBLAS's fork handler restarted its threads
 
 
 if hasattr(os, "register_at_fork"):

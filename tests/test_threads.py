@@ -87,9 +87,9 @@ def _gpt_like_step(n: int) -> list[np.ndarray]:
     ember.set_num_threads(n)
     ember.manual_seed(0)
     rng = np.random.default_rng(0)
-    x = ember.tensor(rng.standard_normal((8, 64, 1024), dtype=np.float32), requires_grad=True)
-    h = ember.nn.functional.gelu(x)  # 512K elements: two parts
-    h = ember.nn.functional.layer_norm(h, (1024,))
+    x = ember.tensor(rng.standard_normal((8, 64, 2048), dtype=np.float32), requires_grad=True)
+    h = ember.nn.functional.gelu(x)  # 1M elements: two parts
+    h = ember.nn.functional.layer_norm(h, (2048,))
     q, k, v = (t.reshape(8, 64, 4, 32).transpose(1, 2) for t in h[..., :384].split(128, dim=-1))
     y = ember.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
     (y * y).sum().backward()
@@ -100,3 +100,41 @@ def test_parallel_kernels_equal_serial_bits(threads: None) -> None:
     serial, parallel = _gpt_like_step(1), _gpt_like_step(2)
     for a, b in zip(serial, parallel):
         assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("name", ["AdamW", "SGD", "RMSprop"])
+def test_optimizer_chunks_shared_among_threads(name: str, threads: None) -> None:
+    """A parameter big enough to be updated by two threads: bit-identical to one thread, and
+    torch's trajectory."""
+    rng = np.random.default_rng(0)
+    shapes = [(1200, 1000), (10,)]  # 1.2M elements: two parts; and a small one
+    init = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s, dtype=np.float32) for s in shapes] for _ in range(3)]
+    kwargs = {"lr": 0.01, "momentum": 0.9} if name == "SGD" else {"lr": 0.01}
+
+    def run(lib, n=None):  # noqa: ANN001, ANN202
+        if n is not None:
+            lib.set_num_threads(n)
+        ps = [lib.tensor(a.copy(), requires_grad=True) for a in init]
+        opt = getattr(lib.optim, name)(ps, **kwargs)
+        for gs in grads:
+            for p, g in zip(ps, gs):
+                p.grad = lib.tensor(g)
+            opt.step()
+        return [p.detach().numpy().copy() for p in ps]
+
+    serial, split = run(ember, 1), run(ember, 2)
+    for a, b, ref in zip(serial, split, run(torch)):
+        assert a.tobytes() == b.tobytes()
+        np.testing.assert_allclose(b, ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds OpenBLAS through /proc")
+def test_openblas_threads_can_be_released() -> None:
+    """NumPy's OpenBLAS is found, so a split can stop its spinning threads first."""
+    if not any("openblas" in str(v).lower() for v in np.show_config(mode="dicts")["Build Dependencies"]["blas"].values()):  # noqa: E501
+        pytest.skip("NumPy is not built with OpenBLAS")
+    assert _threads._find_blas_shutdown() is not None
+    _threads._release_blas()
+    a = np.ones((256, 256), np.float32)
+    assert (a @ a == 256).all()  # OpenBLAS starts its threads again

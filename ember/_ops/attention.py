@@ -18,10 +18,6 @@ from ember._tensor import Tensor, _wrap
 from ember.autograd.function import Op
 from ember.autograd.grad_mode import _state
 from ember._ops.shape import sum_to
-from ember._threads import parallel_for, get_num_threads
-
-# perf: the fewest attention logits (batch x heads x queries x keys) worth a thread of their own
-_GRAIN = 1 << 15
 
 __all__ = ["ScaledDotProductAttention"]
 
@@ -37,10 +33,9 @@ def _causal_mask(xp: Any, L: int, S: int) -> Any:
     return m
 
 
-def _scores(xp: Any, q: Any, k: Any, mask: Any, scale: float, causal: bool, out: Any = None) -> Any:  # noqa: E501
-    """Masked, scaled attention logits ``q @ k^T * scale`` (a fresh array, safe to overwrite,
-    or ``out`` when the mask does not broadcast the logits to a larger shape)."""
-    s = xp.matmul(q, k.swapaxes(-1, -2), out=out)
+def _scores(xp: Any, q: Any, k: Any, mask: Any, scale: float, causal: bool) -> Any:
+    """Masked, scaled attention logits ``q @ k^T * scale`` (a fresh array, safe to overwrite)."""
+    s = q @ k.swapaxes(-1, -2)
     s *= scale
     if mask is not None:
         shape = np.broadcast_shapes(s.shape, mask.shape)  # shape arithmetic only
@@ -69,7 +64,7 @@ def _softmax_(xp: Any, s: Any, safe: bool) -> Any:
     return s
 
 
-def _probs_array(xp: Any, q: Any, k: Any, mask: Any, scale: float, causal: bool, out: Any = None) -> Any:  # noqa: E501
+def _probs_array(xp: Any, q: Any, k: Any, mask: Any, scale: float, causal: bool) -> Any:
     """The attention probabilities ``softmax(q @ k^T * scale + mask)`` on arrays.
 
     # perf: without a mask, each (batch, head)'s scores are shifted by their largest one rather
@@ -80,7 +75,7 @@ def _probs_array(xp: Any, q: Any, k: Any, mask: Any, scale: float, causal: bool,
     # (its scores all far below its head's largest) sends the scores back through the per-row
     # softmax.
     """
-    s = _scores(xp, q, k, mask, scale, causal, out)
+    s = _scores(xp, q, k, mask, scale, causal)
     if mask is None and s.size:
         top = s.max(axis=(-2, -1), keepdims=True)
         if xp.isfinite(top).all():
@@ -90,7 +85,7 @@ def _probs_array(xp: Any, q: Any, k: Any, mask: Any, scale: float, causal: bool,
             if d.min() >= math.sqrt(np.finfo(s.dtype).tiny):
                 s /= d[..., None]
                 return s
-            s = _scores(xp, q, k, mask, scale, causal, out)
+            s = _scores(xp, q, k, mask, scale, causal)
     return _softmax_(xp, s, mask is not None)
 
 
@@ -103,18 +98,15 @@ class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionFor
         qa, ka, va = q._array, k._array, v._array
         xp = array_namespace(qa)
         ma = mask._array if mask is not None else None
+        p = _probs_array(xp, qa, ka, ma, scale, causal)
         keep = None
-        if dropout_p == 0.0 and _batch_parallel(qa, ka, va, ma):
-            p, out = _forward_by_batch(qa, ka, va, ma, scale, causal)
+        if dropout_p > 0.0:
+            r = rng.random(p.shape, dtype=p.dtype) if rng is not None else xp.random.random(p.shape).astype(p.dtype)  # noqa: E501
+            keep = (r >= dropout_p).astype(p.dtype)
+            keep *= 1.0 / (1.0 - dropout_p)
+            out = (p * keep) @ va
         else:
-            p = _probs_array(xp, qa, ka, ma, scale, causal)
-            if dropout_p > 0.0:
-                r = rng.random(p.shape, dtype=p.dtype) if rng is not None else xp.random.random(p.shape).astype(p.dtype)  # noqa: E501
-                keep = (r >= dropout_p).astype(p.dtype)
-                keep *= 1.0 / (1.0 - dropout_p)
-                out = (p * keep) @ va
-            else:
-                out = _matmul_like(xp, p, va, qa)
+            out = _matmul_like(xp, p, va, qa)
         if ctx.recording:
             ctx.save_for_backward(q, k, v, mask)
             ctx.p, ctx.keep, ctx.scale, ctx.causal = p, keep, scale, causal
@@ -128,9 +120,6 @@ class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionFor
         gq, gk, gv, gm = ctx.needs_input_grad
         g, p, keep, scale = grad._array, ctx.p, ctx.keep, ctx.scale
         xp = array_namespace(g)
-        arrays = (q._array, k._array, v._array, None if mask is None else mask._array)
-        if keep is None and not gm and g.shape == q.shape and _batch_parallel(*arrays):
-            return _backward_by_batch(g, p, scale, ctx.needs_input_grad[:3], *arrays[:3])
         pd = p * keep if keep is not None else p
         dv = _grad(_matmul_like(xp, pd.swapaxes(-1, -2), g, v._array), v) if gv else None
         if not (gq or gk or gm):
@@ -153,85 +142,6 @@ class ScaledDotProductAttention(Op, node_name="ScaledDotProductFlashAttentionFor
         return dq, dk, dv, dm
 
 
-def _batch_parallel(q: Any, k: Any, v: Any, mask: Any) -> bool:
-    """Whether attention can run as independent slices of the batch axis (NumPy, 4-D, no
-    broadcasting over the batch, a mask that doesn't widen the logits), worth splitting."""
-    if not (type(q) is np.ndarray and q.ndim == k.ndim == v.ndim == 4 and get_num_threads() > 1):
-        return False
-    B, H, L, _ = q.shape
-    S = k.shape[-2]
-    if k.shape[:2] != (B, H) or v.shape[:2] != (B, H) or B < 2 or B * H * L * S < 2 * _GRAIN:
-        return False
-    if mask is None:
-        return True
-    return mask.ndim <= 4 and (mask.ndim < 4 or mask.shape[0] in (1, B)) and \
-        np.broadcast_shapes(mask.shape, (B, H, L, S)) == (B, H, L, S)
-
-
-def _batch_slice(mask: Any, b0: int, b1: int) -> Any:
-    return mask[b0:b1] if mask is not None and mask.ndim == 4 and mask.shape[0] > 1 else mask
-
-
-def _forward_by_batch(q: Any, k: Any, v: Any, mask: Any, scale: float, causal: bool) -> tuple[Any, Any]:  # noqa: E501
-    """Probabilities and output, the batch shared among threads.
-
-    # perf: each thread computes whole (batch, head) blocks, exactly as the serial code would:
-    # GPT-sized attention (8 x 4 heads x 64 x 64) ran 1.6x faster on two threads.
-    """
-    B, H, L, _ = q.shape
-    p = np.empty((B, H, L, k.shape[-2]), dtype=np.result_type(q, k))
-    out = _empty_like(np, (B, H, L, v.shape[-1]), np.result_type(p, v), q)
-
-    def part(b0: int, b1: int) -> None:
-        pb = _probs_array(np, q[b0:b1], k[b0:b1], _batch_slice(mask, b0, b1), scale, causal,
-                          p[b0:b1])  # fmt: skip
-        np.matmul(pb, v[b0:b1], out=out[b0:b1])
-
-    parallel_for(part, B, _batch_grain(p))
-    return p, out
-
-
-def _backward_by_batch(g: Any, p: Any, scale: float, needs: tuple[bool, ...], q: Any, k: Any,
-                       v: Any) -> tuple[Any, ...]:  # fmt: skip
-    """The gradients of q, k and v, the batch shared among threads (as ``_forward_by_batch``)."""
-    gq, gk, gv = needs
-    dq = _empty_like(np, q.shape, q.dtype, q) if gq else None
-    dk = _empty_like(np, k.shape, k.dtype, k) if gk else None
-    dv = _empty_like(np, v.shape, v.dtype, v) if gv else None
-
-    def part(b0: int, b1: int) -> None:
-        pb, gb = p[b0:b1], g[b0:b1]
-        if gv:
-            np.matmul(pb.swapaxes(-1, -2), gb, out=dv[b0:b1])
-        if gq or gk:
-            ds = gb @ v[b0:b1].swapaxes(-1, -2)
-            ds -= np.einsum("...ij,...ij->...i", ds, pb)[..., None]
-            ds *= pb
-            if gq:
-                np.matmul(ds, k[b0:b1], out=dq[b0:b1])
-                dq[b0:b1] *= scale
-            if gk:
-                np.matmul(ds.swapaxes(-1, -2), q[b0:b1], out=dk[b0:b1])
-                dk[b0:b1] *= scale
-
-    parallel_for(part, q.shape[0], _batch_grain(p))
-    return tuple(None if a is None else _wrap(a) for a in (dq, dk, dv)) + (None,)
-
-
-def _batch_grain(p: Any) -> int:
-    """The fewest batch entries a thread's part should hold."""
-    return max(1, -(-_GRAIN // (p[0].size or 1)))
-
-
-def _empty_like(xp: Any, shape: tuple[int, ...], dtype: Any, like: Any) -> Any:
-    """An empty array of ``shape``, laid out in memory like ``like`` (see :func:`_matmul_like`)."""
-    st = like.strides
-    if len(shape) == 4 and like.ndim == 4 and type(like) is np.ndarray and st[0] >= st[2] > st[1] >= st[3] > 0 and shape[1] > 1:  # noqa: E501
-        B, H, L, D = shape
-        return xp.empty((B, L, H, D), dtype=dtype).transpose(0, 2, 1, 3)
-    return xp.empty(shape, dtype=dtype)
-
-
 def _matmul_like(xp: Any, a: Any, b: Any, like: Any) -> Any:
     """``a @ b``, laid out in memory like ``like`` as torch's flash kernels do (``empty_like``).
 
@@ -239,9 +149,13 @@ def _matmul_like(xp: Any, a: Any, b: Any, like: Any) -> Any:
     then ``(B, T, H, D)`` in memory: forward, the usual ``y.transpose(1, 2).contiguous()`` is
     free; backward, so is the ``view`` back to ``(B, T, C)`` of the gradients of q, k and v.
     """
-    shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-2] + (1,)) + (b.shape[-1],)
-    if shape[:-1] == like.shape[:-1]:
-        return xp.matmul(a, b, out=_empty_like(xp, shape, np.result_type(a, b), like))
+    st = like.strides
+    if like.ndim == 4 and type(like) is np.ndarray and st[0] >= st[2] > st[1] >= st[3] > 0 and like.shape[1] > 1:  # noqa: E501
+        B, H, L, _ = like.shape
+        shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-2] + (1,))
+        if shape == (B, H, L):
+            out = xp.empty((B, L, H, b.shape[-1]), dtype=np.result_type(a, b)).transpose(0, 2, 1, 3)  # noqa: E501
+            return xp.matmul(a, b, out=out)
     return a @ b
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._device import array_namespace
 from .._tensor import Tensor, _wrap, typename
-from .._threads import parallel_for
+from .._threads import GRAIN, parallel_for
 from ..autograd.grad_mode import enable_grad
 from ..utils.hooks import RemovableHandle
 
@@ -293,7 +293,7 @@ class Optimizer:
                 update(*(f[s:e] for f in flats), *(b[: e - s] for b in bufs))
 
         # perf: one hand-off per parameter; two threads ran AdamW over 10M parameters 1.5x faster
-        parallel_for(part, -(-n // _CHUNK), 2)
+        parallel_for(part, -(-n // _CHUNK), GRAIN // _CHUNK)
 
     # --- state dicts ----------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -48,37 +48,3 @@ def test_sdpa_rows_far_below_their_head_fall_back(rng):
         out.append(lib.nn.functional.scaled_dot_product_attention(*a, scale=1.0).numpy())
     assert np.isfinite(out[1]).all()
     np.testing.assert_allclose(out[1], out[0], rtol=1e-5, atol=1e-6)
-
-
-@pytest.mark.parametrize("mask_kind", [None, "bool_batch", "bool_shared", "float"])
-@pytest.mark.parametrize("causal", [True, False])
-def test_sdpa_batch_split_among_threads(mask_kind, causal, rng):
-    """Large enough to share the batch among two threads: bit-identical to one thread, and
-    torch's values and gradients."""
-    B, H, L, D = 4, 4, 64, 16
-    qkv = [rng.standard_normal((B, H, L, D)).astype(np.float32) for _ in range(3)]
-    gy = rng.standard_normal((B, H, L, D)).astype(np.float32)
-    mask = {None: None, "bool_batch": rng.random((B, 1, L, L)) > 0.2,
-            "bool_shared": rng.random((L, L)) > 0.2,
-            "float": rng.standard_normal((B, H, L, L)).astype(np.float32)}[mask_kind]
-    if causal and mask is not None:
-        pytest.skip("torch rejects an explicit mask with is_causal=True")
-    assert ember._ops.attention._batch_parallel(*qkv, mask)
-
-    def run(lib, threads=None):
-        if threads is not None:
-            lib.set_num_threads(threads)
-        t = [lib.tensor(a, requires_grad=True) for a in qkv]
-        m = None if mask is None else lib.tensor(mask)
-        y = lib.nn.functional.scaled_dot_product_attention(*t, attn_mask=m, is_causal=causal)
-        y.backward(lib.tensor(gy))
-        return [y.detach().numpy()] + [a.grad.numpy() for a in t]
-
-    n = ember.get_num_threads()
-    try:
-        serial, split = run(ember, 1), run(ember, 2)
-    finally:
-        ember.set_num_threads(n)
-    for a, b, ref in zip(serial, split, run(torch)):
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_allclose(b, ref, rtol=1e-4, atol=1e-5)
