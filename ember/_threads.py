@@ -21,9 +21,10 @@ from __future__ import annotations
 import _thread
 import os
 import threading
-from typing import Any, Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-__all__ = ["get_num_threads", "parallel_for", "set_num_threads"]
+__all__ = ["get_num_threads", "parallel_for", "serial_blas", "set_num_threads"]
 
 # perf: the least work (elements) worth a thread's part. A split costs ~50-100 us to wake the
 # worker (longer when its core had gone idle), ~70 us to stop and later restart OpenBLAS's
@@ -38,7 +39,7 @@ _num_threads: int | None = None  # None: not yet read from the environment
 _workers: list[_Worker] = []  # started on first use
 _dispatch = _thread.allocate_lock()  # held while a parallel_for uses the workers
 _local = threading.local()  # .busy: this thread is running a part of a parallel_for
-_blas_shutdown: Any = False  # OpenBLAS's blas_thread_shutdown_ once looked up (None: not found)
+_blas: _OpenBlas | None = None  # looked up on first use
 
 
 def _available_cpus() -> int:
@@ -115,21 +116,37 @@ class _Worker:
         return error
 
 
-def _find_blas_shutdown() -> Callable[[], Any] | None:
-    """OpenBLAS's ``blas_thread_shutdown_`` (ends its worker threads), if NumPy's BLAS is
-    OpenBLAS and the platform lets us find it; else None."""
-    try:
-        with open("/proc/self/maps") as f:
-            paths = sorted({line.split()[-1] for line in f if "openblas" in line and ".so" in line})
-        import ctypes  # noqa: PLC0415
+class _OpenBlas:
+    """The few OpenBLAS entry points we use, when NumPy's BLAS is OpenBLAS (found through the
+    loaded libraries; NumPy's own wheels prefix the names with ``scipy_`` and suffix ``64_``)."""
 
-        for path in paths:
-            fn = getattr(ctypes.CDLL(path), "blas_thread_shutdown_", None)
-            if fn is not None:
-                return fn  # type: ignore[no-any-return]
-    except (OSError, ImportError):  # not Linux, or no ctypes
-        pass
-    return None
+    def __init__(self) -> None:
+        self.shutdown = self.set_threads = self.get_threads = None
+        try:
+            with open("/proc/self/maps") as f:
+                paths = sorted({ln.split()[-1] for ln in f if "openblas" in ln and ".so" in ln})
+            import ctypes  # noqa: PLC0415
+
+            for path in paths:
+                lib = ctypes.CDLL(path)
+                self.shutdown = getattr(lib, "blas_thread_shutdown_", None)
+                for prefix, suffix in (("scipy_", "64_"), ("", "")):
+                    get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+                    if get is not None:
+                        self.get_threads = get
+                        self.set_threads = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}")
+                        break
+                if self.shutdown is not None:
+                    return
+        except (OSError, ImportError, AttributeError):  # not Linux, no ctypes, another build
+            self.shutdown = self.set_threads = self.get_threads = None
+
+
+def _openblas() -> _OpenBlas:
+    global _blas
+    if _blas is None:
+        _blas = _OpenBlas()
+    return _blas
 
 
 def _release_blas() -> None:
@@ -139,11 +156,28 @@ def _release_blas() -> None:
     shares the second core with that spin and ran slower than the serial one. Stopping them
     costs ~40 us, and the next GEMM ~30 us to start them again.
     """
-    global _blas_shutdown
-    if _blas_shutdown is False:
-        _blas_shutdown = _find_blas_shutdown()
-    if _blas_shutdown is not None:
-        _blas_shutdown()
+    shutdown = _openblas().shutdown
+    if shutdown is not None:
+        shutdown()
+
+
+@contextmanager
+def serial_blas() -> Iterator[None]:
+    """OpenBLAS runs each call on the calling thread only, inside the block.
+
+    For GEMMs that ember's own threads run side by side: small ones, which OpenBLAS would
+    otherwise split again between its threads (a sync per call) and ours.
+    """
+    blas = _openblas()
+    if blas.set_threads is None or blas.get_threads is None:
+        yield
+        return
+    n = blas.get_threads()
+    blas.set_threads(1)
+    try:
+        yield
+    finally:
+        blas.set_threads(n)
 
 
 def parallel_for(fn: Callable[[int, int], None], n_items: int, min_grain: int = 1) -> None:

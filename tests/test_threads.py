@@ -134,7 +134,35 @@ def test_openblas_threads_can_be_released() -> None:
     """NumPy's OpenBLAS is found, so a split can stop its spinning threads first."""
     if not any("openblas" in str(v).lower() for v in np.show_config(mode="dicts")["Build Dependencies"]["blas"].values()):  # noqa: E501
         pytest.skip("NumPy is not built with OpenBLAS")
-    assert _threads._find_blas_shutdown() is not None
+    blas = _threads._openblas()
+    assert blas.shutdown is not None and blas.get_threads is not None
     _threads._release_blas()
     a = np.ones((256, 256), np.float32)
     assert (a @ a == 256).all()  # OpenBLAS starts its threads again
+    n = blas.get_threads()
+    with _threads.serial_blas():
+        assert blas.get_threads() == 1
+        assert (a @ a == 256).all()
+    assert blas.get_threads() == n
+
+
+def test_wide_kernel_conv_blocks_shared_among_threads(threads: None) -> None:
+    """The seed model's second convolution (5x5, 20 -> 20 channels, batch 64) runs its GEMM
+    blocks on two threads: bit-identical to one thread, and torch's values and gradients."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 20, 24, 24), dtype=np.float32)
+    w = rng.standard_normal((20, 20, 5, 5), dtype=np.float32) * 0.05
+    g = rng.standard_normal((64, 20, 20, 20), dtype=np.float32)
+
+    def run(lib, n=None):  # noqa: ANN001, ANN202
+        if n is not None:
+            lib.set_num_threads(n)
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt)
+        y.backward(lib.tensor(g))
+        return [t.numpy().copy() for t in (y.detach(), xt.grad, wt.grad)]
+
+    serial, split = run(ember, 1), run(ember, 2)
+    for a, b, ref in zip(serial, split, run(torch)):
+        assert a.tobytes() == b.tobytes()
+        np.testing.assert_allclose(b, ref, rtol=1e-4, atol=2e-5 * np.abs(ref).max())

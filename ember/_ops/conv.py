@@ -19,7 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .._tensor import Tensor
+from .._threads import parallel_for, serial_blas
 from ..autograd.function import Op
 from ..autograd.grad_mode import _state
 from .shape import _xp
@@ -102,6 +105,7 @@ _FLAT_MAX_WASTE = 1.6  # admits 3x3 on 8x8 (10x10 padded: 1.56)
 _THIN_K = 16
 _BLOCK = 2048
 _LAST_MIN_KERNEL = 4  # kernels at least this wide use the channels-last flat grid
+_MIN_BLOCKS = 4  # the fewest blocks of a shift-GEMM worth a thread of their own
 
 
 def _flat_ok(groups: int, channels: int) -> bool:
@@ -208,22 +212,43 @@ def _shift_gemm_blocked(xp_: Any, mats: Any, cols: Any, starts: list[int], m: in
     rows = mats.shape[2] if last else mats.shape[1]
     out = xp_.empty((m, rows) if last else (rows, m), dtype=cols.dtype)
     step = min(_BLOCK, m)
-    tmp = xp_.empty((step, rows) if last else (rows, step), dtype=cols.dtype)
-    tmp2 = None if last else xp_.empty_like(tmp)
-    for m0 in range(0, m, step):
-        m1 = min(m0 + step, m)
-        if last:
-            acc, t = out[m0:m1], tmp[:m1 - m0]
-            xp_.matmul(cols[starts[0] + m0:starts[0] + m1], mats[0], out=acc)
-            for j in range(1, len(starts)):
-                acc += xp_.matmul(cols[starts[j] + m0:starts[j] + m1], mats[j], out=t)
-        else:  # measured: accumulating in a contiguous block, then one copy out, is faster
-            acc, t = tmp[:, :m1 - m0], tmp2[:, :m1 - m0]
-            xp_.matmul(mats[0], cols[:, starts[0] + m0:starts[0] + m1], out=acc)
-            for j in range(1, len(starts)):
-                acc += xp_.matmul(mats[j], cols[:, starts[j] + m0:starts[j] + m1], out=t)
-            out[:, m0:m1] = acc
+
+    def blocks(b0: int, b1: int) -> None:
+        tmp = xp_.empty((step, rows) if last else (rows, step), dtype=cols.dtype)
+        tmp2 = None if last else xp_.empty_like(tmp)
+        for m0 in range(b0 * step, min(b1 * step, m), step):
+            m1 = min(m0 + step, m)
+            if last:
+                acc, t = out[m0:m1], tmp[:m1 - m0]
+                xp_.matmul(cols[starts[0] + m0:starts[0] + m1], mats[0], out=acc)
+                for j in range(1, len(starts)):
+                    acc += xp_.matmul(cols[starts[j] + m0:starts[j] + m1], mats[j], out=t)
+            else:  # measured: accumulating in a contiguous block, then one copy out, is faster
+                acc, t = tmp[:, :m1 - m0], tmp2[:, :m1 - m0]
+                xp_.matmul(mats[0], cols[:, starts[0] + m0:starts[0] + m1], out=acc)
+                for j in range(1, len(starts)):
+                    acc += xp_.matmul(mats[j], cols[:, starts[j] + m0:starts[j] + m1], out=t)
+                out[:, m0:m1] = acc
+
+    _over_blocks(xp_, blocks, -(-m // step), last)
     return out
+
+
+def _over_blocks(xp_: Any, blocks: Any, n_blocks: int, split: bool,
+                 min_grain: int = _MIN_BLOCKS) -> None:
+    """``blocks(b0, b1)`` over ``range(n_blocks)``, shared among ember's threads (on NumPy, if
+    ``split``), each thread's part at least ``min_grain`` blocks.
+
+    perf: the blocks' GEMMs are small (K and N are channel counts), so each runs on one thread
+    (OpenBLAS splitting each again gained nothing) and the blocks are split between threads
+    instead: the seed model's training step 45 -> 36 ms on two cores. Only wide kernels
+    (channels-last) split: ResNet's 3x3 blocks, made of shorter NumPy calls, ran slower split.
+    """
+    if xp_ is not np or not split:
+        blocks(0, n_blocks)
+        return
+    with serial_blas():
+        parallel_for(blocks, n_blocks, min_grain)
 
 
 def _grid_view(flat: Any, n: int, grid: Ints, last: bool) -> Any:
@@ -304,15 +329,26 @@ def _flat_conv_weight(x: Any, gy: Any, ks: Ints, padding: Ints, dil: Ints) -> An
         m = g.shape[0]
     # perf: a block of the reduction axis at a time, so that the shifted input slices, which
     # overlap, are read from L2 by every kernel offset (5x5 kernel, 20 channels: 1.5x faster).
-    gw = xp_.zeros((len(shifts), *((cout, c) if last else (c, cout))), dtype=g.dtype)
-    tmp = xp_.empty_like(gw[0])
-    for m0 in range(0, m, _BLOCK):
-        m1 = min(m0 + _BLOCK, m)
-        for j, a in enumerate(shifts):
-            if last:
-                gw[j] += xp_.matmul(g[:, m0:m1], buf[a + m0:a + m1], out=tmp)
-            else:
-                gw[j] += xp_.matmul(buf[:, a + m0:a + m1], g[m0:m1], out=tmp)
+    # The blocks are summed in two fixed halves, one per thread where there are two (the same
+    # sums, in the same order, whatever the number of threads).
+    gws = xp_.zeros((2, len(shifts), *((cout, c) if last else (c, cout))), dtype=g.dtype)
+    n_blocks = -(-m // _BLOCK)
+
+    def halves(h0: int, h1: int) -> None:
+        tmp = xp_.empty_like(gws[0, 0])
+        for h in range(h0, h1):
+            gw = gws[h]
+            for b in range(n_blocks * h // 2, n_blocks * (h + 1) // 2):
+                m0, m1 = b * _BLOCK, min((b + 1) * _BLOCK, m)
+                for j, a in enumerate(shifts):
+                    if last:
+                        gw[j] += xp_.matmul(g[:, m0:m1], buf[a + m0:a + m1], out=tmp)
+                    else:
+                        gw[j] += xp_.matmul(buf[:, a + m0:a + m1], g[m0:m1], out=tmp)
+
+    _over_blocks(xp_, halves, 2, last, 1 if n_blocks >= 2 * _MIN_BLOCKS else 2)
+    gw = gws[0]
+    gw += gws[1]
     gw = gw.transpose(1, 2, 0) if last else gw.transpose(2, 1, 0)
     return xp_.ascontiguousarray(gw).reshape(cout, c, *ks)
 
