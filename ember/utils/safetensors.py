@@ -21,8 +21,9 @@ import numpy as np
 
 from .._device import device as _device
 from .._dtype import BY_NAME
+from .._serialization.pickler import _root
 from .._tensor import Tensor, _wrap
-from ..serialization import _atomic_write, _root
+from ..serialization import _atomic_write
 
 __all__ = ["SafetensorError", "save", "save_file", "load", "load_file"]
 
