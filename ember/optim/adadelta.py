@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .._device import array_namespace
-from .._tensor import Tensor, _wrap
-from .optimizer import Optimizer, ParamsT, _grad, _scalar, _step_tensor
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_lr, _grad, _scalar
 
 __all__ = ["Adadelta"]
 
@@ -31,10 +31,7 @@ class Adadelta(Optimizer):
                  eps: float = 1e-6, weight_decay: float = 0, foreach: bool | None = None, *,
                  capturable: bool = False, maximize: bool = False,
                  differentiable: bool = False) -> None:  # fmt: skip
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not _scalar(lr) >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
         if not eps >= 0.0:
@@ -56,11 +53,7 @@ class Adadelta(Optimizer):
                 if p._grad is None:
                     continue
                 xp = array_namespace(p._array)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _wrap(xp.zeros_like(p._array))
-                    state["acc_delta"] = _wrap(xp.zeros_like(p._array))
+                state = self._param_state(p, square_avg=0, acc_delta=0)
                 state["step"]._array += 1
 
                 def update(p_, g, sq, acc, t0, t1, t2, xp: Any = xp) -> None:

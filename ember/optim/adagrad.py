@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .._device import array_namespace
-from .._tensor import Tensor, _wrap
-from .optimizer import Optimizer, ParamsT, _grad, _scalar, _step_tensor
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_fused, _check_lr, _grad, _scalar
 
 __all__ = ["Adagrad"]
 
@@ -33,10 +33,7 @@ class Adagrad(Optimizer):
                  weight_decay: float = 0, initial_accumulator_value: float = 0,
                  eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:  # fmt: skip
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not _scalar(lr) >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not lr_decay >= 0.0:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")
         if not weight_decay >= 0.0:
@@ -49,20 +46,13 @@ class Adagrad(Optimizer):
                     "initial_accumulator_value": initial_accumulator_value, "foreach": foreach,
                     "maximize": maximize, "differentiable": differentiable, "fused": fused}  # fmt: skip
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, foreach, differentiable)
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = _step_tensor()
-                xp = array_namespace(p._array)
                 init = group["initial_accumulator_value"]
                 if p._array.dtype.kind == "c":
                     init = complex(init, init)  # torch: the real and the imaginary part both start there
-                state["sum"] = _wrap(xp.full_like(p._array, init))
+                self._param_state(p, sum=init)
 
     def share_memory(self) -> None:
         r"""A no-op kept for torch compatibility (ember has no shared-memory tensors)."""

@@ -6,18 +6,15 @@ from collections.abc import Callable
 from typing import Any
 
 from .._device import array_namespace
-from .._tensor import Tensor, _wrap
-from .optimizer import Optimizer, ParamsT, _grad, _scalar, _step_tensor
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_fused, _check_lr, _grad, _scalar
 
 __all__ = ["Adam"]
 
 
 def _check_betas(lr: Any, betas: Any, eps: float, weight_decay: float) -> None:
     """torch's argument checks shared by the Adam family."""
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
-    if not lr >= 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
+    _check_lr(lr)
     if not eps >= 0.0:
         raise ValueError(f"Invalid epsilon value: {eps}")
     if not 0.0 <= betas[0] < 1.0:
@@ -26,14 +23,6 @@ def _check_betas(lr: Any, betas: Any, eps: float, weight_decay: float) -> None:
         raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
     if not weight_decay >= 0.0:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-
-
-def _check_fused(fused: Any, foreach: Any, differentiable: bool) -> None:
-    if fused:
-        if differentiable:
-            raise RuntimeError("`fused` does not support `differentiable`")
-        if foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _moments(xp: Any, g: Any, m: Any, v: Any, b1: float, b2: float, tmp: Any) -> None:
@@ -97,13 +86,8 @@ class Adam(Optimizer):
                 if p._grad is None:
                     continue
                 xp = array_namespace(p._array)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _wrap(xp.zeros_like(p._array))
-                    state["exp_avg_sq"] = _wrap(xp.zeros_like(p._array))
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _wrap(xp.zeros_like(p._array))
+                state = self._param_state(p, exp_avg=0, exp_avg_sq=0,
+                                          max_exp_avg_sq=0 if amsgrad else None)  # fmt: skip
                 step_arr = state["step"]._array
                 step_arr += 1
                 step = float(step_arr)

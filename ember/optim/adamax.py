@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .._device import array_namespace
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor
 from .adam import _check_betas
-from .optimizer import Optimizer, ParamsT, _grad, _scalar, _step_tensor
+from .optimizer import Optimizer, ParamsT, _grad, _scalar
 
 __all__ = ["Adamax"]
 
@@ -46,11 +46,7 @@ class Adamax(Optimizer):
                 if p._grad is None:
                     continue
                 xp = array_namespace(p._array)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _wrap(xp.zeros_like(p._array))
-                    state["exp_inf"] = _wrap(xp.zeros_like(p._array))
+                state = self._param_state(p, exp_avg=0, exp_inf=0)
                 step_arr = state["step"]._array
                 step_arr += 1
                 clr = lr / (1 - b1 ** float(step_arr))

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from .._device import array_namespace
-from .._tensor import Tensor, _wrap
+from .._tensor import Tensor
 from .adam import _check_betas, _moments
-from .optimizer import Optimizer, ParamsT, _grad, _scalar, _step_tensor
+from .optimizer import Optimizer, ParamsT, _grad, _scalar
 
 __all__ = ["NAdam"]
 
@@ -58,12 +58,7 @@ class NAdam(Optimizer):
                 if p._grad is None:
                     continue
                 xp = array_namespace(p._array)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = _wrap(xp.zeros_like(p._array))
-                    state["exp_avg_sq"] = _wrap(xp.zeros_like(p._array))
+                state = self._param_state(p, {"mu_product": 1.0}, exp_avg=0, exp_avg_sq=0)
                 step_arr, mu_prod = state["step"]._array, state["mu_product"]._array
                 step_arr += 1
                 step = float(step_arr)

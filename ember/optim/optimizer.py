@@ -97,6 +97,23 @@ def _step_tensor(value: float = 0.0) -> Tensor:
     return _wrap(np.array(value, dtype=np.float32))
 
 
+def _check_lr(lr: Any) -> None:
+    """torch's learning-rate checks: a Tensor ``lr`` has one element; the value is >= 0 (not NaN)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not _scalar(lr) >= 0.0:
+        raise ValueError(f"Invalid learning rate: {lr}")
+
+
+def _check_fused(fused: Any, foreach: Any, differentiable: bool) -> None:
+    """torch's checks of the ``fused`` flag (which selects no other code path in ember)."""
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
 def _grad(g: Any, p: Any, weight_decay: float, maximize: bool, buf: Any) -> Any:
     """The gradient an update uses: ``(-g if maximize else g) + weight_decay * p``, into ``buf``."""
     if weight_decay != 0:
@@ -242,6 +259,25 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         r"""Perform one optimization step (subclasses implement it)."""
         raise NotImplementedError
+
+    def _param_state(self, p: Tensor, scalars: dict[str, float] | None = None,
+                     **buffers: complex | None) -> dict[str, Any]:  # fmt: skip
+        """``self.state[p]``, filled on first use with the entries torch's optimizers create, in order.
+
+        ``step`` (a 0-d float32 tensor of 0) comes first, then a 0-d float32 tensor per entry of
+        ``scalars``, then a buffer shaped like ``p`` per keyword, filled with its value (``None``
+        leaves the buffer out, as Adam does ``max_exp_avg_sq`` without ``amsgrad``).
+        """
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = _step_tensor()
+            for name, value in (scalars or {}).items():
+                state[name] = _step_tensor(value)
+            xp = array_namespace(p._array)
+            for name, fill in buffers.items():
+                if fill is not None:
+                    state[name] = _wrap(xp.full_like(p._array, fill))
+        return state
 
     @staticmethod
     def _closure(closure: Callable[[], Any] | None) -> Any:

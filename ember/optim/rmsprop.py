@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .._device import array_namespace
-from .._tensor import Tensor, _wrap
-from .optimizer import Optimizer, ParamsT, _grad, _scalar, _step_tensor
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_lr, _grad, _scalar
 
 __all__ = ["RMSprop"]
 
@@ -34,10 +34,7 @@ class RMSprop(Optimizer):
                  eps: float = 1e-8, weight_decay: float = 0, momentum: float = 0,
                  centered: bool = False, capturable: bool = False, foreach: bool | None = None,
                  maximize: bool = False, differentiable: bool = False) -> None:  # fmt: skip
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not _scalar(lr) >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not eps >= 0.0:
             raise ValueError(f"Invalid epsilon value: {eps}")
         if not momentum >= 0.0:
@@ -61,14 +58,8 @@ class RMSprop(Optimizer):
                 if p._grad is None:
                     continue
                 xp = array_namespace(p._array)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _wrap(xp.zeros_like(p._array))
-                    if mom > 0:
-                        state["momentum_buffer"] = _wrap(xp.zeros_like(p._array))
-                    if centered:
-                        state["grad_avg"] = _wrap(xp.zeros_like(p._array))
+                state = self._param_state(p, square_avg=0, momentum_buffer=0 if mom > 0 else None,
+                                          grad_avg=0 if centered else None)  # fmt: skip
                 state["step"]._array += 1
                 arrays = [p._array, p._grad._array, state["square_avg"]._array]
                 arrays += [state["momentum_buffer"]._array] if mom > 0 else []

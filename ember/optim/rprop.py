@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .._device import array_namespace
-from .._tensor import Tensor, _wrap
-from .optimizer import Optimizer, ParamsT, _grad, _scalar, _step_tensor
+from .._tensor import Tensor
+from .optimizer import Optimizer, ParamsT, _check_lr, _grad, _scalar
 
 __all__ = ["Rprop"]
 
@@ -31,10 +31,7 @@ class Rprop(Optimizer):
                  step_sizes: tuple[float, float] = (1e-6, 50), *, capturable: bool = False,
                  foreach: bool | None = None, maximize: bool = False,
                  differentiable: bool = False) -> None:  # fmt: skip
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not _scalar(lr) >= 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_lr(lr)
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
         defaults = {"lr": lr, "etas": etas, "step_sizes": step_sizes, "foreach": foreach,
@@ -52,11 +49,7 @@ class Rprop(Optimizer):
                 if p._grad is None:
                     continue
                 xp = array_namespace(p._array)
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["prev"] = _wrap(xp.zeros_like(p._array))
-                    state["step_size"] = _wrap(xp.full_like(p._grad._array, _scalar(group["lr"])))
+                state = self._param_state(p, prev=0, step_size=_scalar(group["lr"]))
                 state["step"]._array += 1
 
                 def update(p_, g, prev, size, t0, t1, t2, xp: Any = xp) -> None:

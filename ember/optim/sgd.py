@@ -7,7 +7,7 @@ from typing import Any
 
 from .._device import array_namespace
 from .._tensor import Tensor, _wrap
-from .optimizer import Optimizer, ParamsT, _grad, _scalar
+from .optimizer import Optimizer, ParamsT, _check_fused, _grad, _scalar
 
 __all__ = ["SGD"]
 
@@ -60,11 +60,7 @@ class SGD(Optimizer):
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
-        if fused:
-            if differentiable:
-                raise RuntimeError("`fused` does not support `differentiable`")
-            if foreach:
-                raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        _check_fused(fused, foreach, differentiable)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         r"""Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""

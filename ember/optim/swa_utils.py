@@ -20,7 +20,7 @@ from ember.autograd.grad_mode import no_grad
 from ember.nn.modules.batchnorm import _BatchNorm
 from ember.nn.modules.module import Module
 
-from .lr_scheduler import LRScheduler, _per_group, _warn_unless_in_step
+from ._lr_base import LRScheduler, _per_group, _warn_unless_in_step
 from .optimizer import Optimizer
 
 __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn", "get_swa_multi_avg_fn",
