@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._ops.elementwise import (digamma, erf, erfc, erfinv, exp2, expm1, lgamma, log, log1p,
-                               logit, mvlgamma, polygamma, sigmoid, sinc, where)  # fmt: skip
+from ._ops.elementwise import exp2, expm1, log, log1p, logit, sigmoid, sinc, where
 from ._ops.elementwise import round as _round
 from ._ops.elementwise import xlog1py as _xlog1py
 from ._ops.elementwise import xlogy as _xlogy
+from ._ops.special import digamma, erf, erfc, erfinv, lgamma, mvlgamma, polygamma
 from ._tensor import Tensor
 
 __all__ = ["expit", "logit", "erf", "erfc", "erfinv", "exp2", "expm1", "log1p", "log_softmax",

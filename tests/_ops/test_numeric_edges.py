@@ -1,5 +1,5 @@
-"""Numeric edges against torch: erfc's far tail, lgamma's zeros and poles, sigmoid's underflow,
-xlogy's log(0), and reentrant checkpoint under ``autograd.grad``."""
+"""Numeric edges against torch: erf and erfinv over wide ranges, erfc's far tail, lgamma's zeros
+and poles, sigmoid's underflow, xlogy's log(0), and reentrant checkpoint under ``autograd.grad``."""
 
 from __future__ import annotations
 
@@ -65,6 +65,47 @@ def test_erfc_gradient_far_out():
     (ge,) = ember.autograd.grad(ember.erfc(e).sum(), e)
     (gt,) = torch.autograd.grad(torch.erfc(t).sum(), t)
     np.testing.assert_allclose(ge.numpy(), gt.numpy(), rtol=1e-14, atol=0)
+
+
+# --- erf: vectorised (Cody near 0, 1 - erfc beyond), against torch from subnormals to huge -----
+
+def _erf_x(rng, dtype):
+    mag = 10.0 ** rng.uniform(-320, 4, 60000)  # tiny |x|, where 1 - erfc would lose everything
+    x = np.concatenate([mag, -mag, np.linspace(-7, 7, 20001), [0.46875, 0.5, 4.0, 6.0, 1e300]])
+    x = np.concatenate([x, np.nextafter(0.46875, [0.0, 1.0]), [5e-324, -5e-324, 0.0, -0.0]])
+    return x.astype(dtype)  # float32: the extremes become 0 and inf; over 2 * CHUNK: chunked
+
+
+@pytest.mark.parametrize(("dts", "rtol"), [(F64, 2e-15), (F32, 3e-7)])
+def test_erf_wide_range_against_torch(rng, dts, rtol):
+    with np.errstate(over="ignore"):
+        x = _erf_x(rng, np.float64 if dts is F64 else np.float32)
+    e, t = _both("erf", x, dts)
+    normal = np.abs(t) > np.finfo(x.dtype).tiny
+    np.testing.assert_allclose(e[normal], t[normal], rtol=rtol, atol=0)
+    np.testing.assert_allclose(e[~normal], t[~normal], rtol=0, atol=2 * np.finfo(x.dtype).smallest_subnormal)  # noqa: E501
+    np.testing.assert_array_equal(np.signbit(e), np.signbit(t))  # erf(-0.0) is -0.0
+
+
+def test_erf_non_finite_and_scalars():
+    x = np.array([np.inf, -np.inf, np.nan, 30.0, -30.0])
+    for dts in (F64, F32):
+        e, t = _both("erf", x, dts)
+        np.testing.assert_array_equal(e, t)
+    from ember._ops.special import erf_array
+
+    assert isinstance(erf_array(np.float64(0.3)), np.float64)  # GELU's float64 path on 0-d
+    assert erf_array(np.float64(0.3)) == pytest.approx(0.3286267594591112, rel=1e-15)
+
+
+def test_erfinv_against_torch(rng):
+    y = np.concatenate([rng.uniform(-1, 1, 150000), 1 - 10.0 ** -rng.uniform(1, 15, 200),
+                        10.0 ** -rng.uniform(1, 300, 200), [-1.0, 1.0, 0.0, -0.0, 1.5, np.nan]])
+    e, t = _both("erfinv", y, F64)
+    np.testing.assert_allclose(e, t, rtol=2e-15, atol=0)  # to 1 - 1e-15: the tail keeps its digits
+    np.testing.assert_array_equal(np.signbit(e), np.signbit(t))
+    e, t = _both("erfinv", y.astype(np.float32), F32)
+    np.testing.assert_allclose(e, t, rtol=3e-7, atol=0)
 
 
 # --- lgamma: exact zeros at 1 and 2, poles, accuracy, vectorised -------------------------------
