@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import builtins  # annotations name builtins.bool: ember.bool is a dtype
 
 from . import _dtype, _malloc
 from ._device import device
@@ -19,6 +22,8 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,
 from ._random import Generator, default_generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state  # noqa: E501
 from ._factory import *  # noqa: F403
 from ._ops.elementwise import *  # noqa: F403
+from ._ops.compare import *  # noqa: F403
+from ._ops.elementary import *  # noqa: F403
 from ._ops.shape import *  # noqa: F403
 from ._ops.indexing import *  # noqa: F403
 from . import _ops, autograd
@@ -55,22 +60,22 @@ channels_last = _MemoryFormat("channels_last")
 preserve_format = _MemoryFormat("preserve_format")
 
 
-def is_tensor(obj: Any) -> bool:
+def is_tensor(obj: Any) -> builtins.bool:
     """True for ember tensors (and Parameters)."""
     return isinstance(obj, Tensor)
 
 
-def is_floating_point(input: Tensor) -> bool:
+def is_floating_point(input: Tensor) -> builtins.bool:
     """True for floating-point tensors."""
     return input.dtype.is_floating_point
 
 
-def is_complex(input: Tensor) -> bool:
+def is_complex(input: Tensor) -> builtins.bool:
     """True for complex tensors."""
     return input.dtype.is_complex
 
 
-def numel(input: Tensor) -> int:
+def numel(input: Tensor) -> builtins.int:
     """Number of elements."""
     return input.numel()
 
@@ -90,30 +95,30 @@ def result_type(tensor1: Any, tensor2: Any) -> dtype:
     return _dtype.result_type(tensor1, tensor2)
 
 
-def can_cast(from_: dtype, to: dtype) -> bool:
+def can_cast(from_: dtype, to: dtype) -> builtins.bool:
     """Whether torch allows casting ``from_`` to ``to`` in in-place ops."""
     return from_._cat <= to._cat
 
 
-def get_num_threads() -> int:
+def get_num_threads() -> builtins.int:
     """Threads ember's large element-wise kernels use (torch's intra-op threads)."""
     from ._threads import get_num_threads  # noqa: PLC0415
 
     return get_num_threads()
 
 
-def set_num_threads(n: int) -> None:
+def set_num_threads(n: builtins.int) -> None:
     """Set the threads ember's large element-wise kernels use; BLAS keeps its own setting."""
     from ._threads import set_num_threads  # noqa: PLC0415
 
     set_num_threads(n)
 
 
-def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+def use_deterministic_algorithms(mode: builtins.bool, *, warn_only: builtins.bool = False) -> None:
     """Accepted for compatibility: ember's CPU ops are deterministic."""
 
 
-def are_deterministic_algorithms_enabled() -> bool:
+def are_deterministic_algorithms_enabled() -> builtins.bool:
     return False
 
 

@@ -34,7 +34,7 @@ class OptimizedModule(Module):
         return self._orig_mod(*args, **kwargs)
 
     @property
-    def training(self) -> bool:  # type: ignore[override]
+    def training(self) -> bool:
         return self._orig_mod.training
 
     @training.setter

@@ -17,6 +17,8 @@ class device:
     """``ember.device("cpu")``, ``device("cuda:1")``, ``device("cuda", 1)``; prints as torch's."""
 
     __slots__ = ("type", "index")
+    type: str  # "cpu", "cuda", "meta", "mps" or "xpu"
+    index: int | None
 
     def __new__(cls, type: Any, index: int | None = None) -> device:  # noqa: A002 - torch's name
         if isinstance(type, device):
@@ -86,7 +88,7 @@ def cupy() -> Any:
     global _cupy
     if _cupy is None:
         try:
-            import cupy as cp  # noqa: PLC0415
+            import cupy as cp  # type: ignore[import-not-found]  # noqa: PLC0415 - ember[cuda]
 
             cp.cuda.runtime.getDeviceCount()
         except ImportError as e:

@@ -15,9 +15,9 @@ class dtype:
 
     __slots__ = ("name", "np", "is_floating_point", "is_complex", "is_signed", "itemsize", "_cat")
 
-    def __init__(self, name: str, np_dtype: Any, cat: int) -> None:
+    def __init__(self, name: str, np_dtype: Any, cat: builtins.int) -> None:
         self.name = name
-        self.np = np.dtype(np_dtype) if np_dtype is not None else None
+        self.np: Any = np.dtype(np_dtype) if np_dtype is not None else None  # None: bfloat16
         self._cat = cat  # promotion category: 0 bool, 1 integer, 2 floating, 3 complex
         self.is_floating_point = cat == 2
         self.is_complex = cat == 3
@@ -57,7 +57,7 @@ def _bfloat16() -> dtype:
     # bfloat16 comes from ml_dtypes when it is installed; without it the dtype exists but
     # allocating it raises a clear TypeError.
     try:
-        import ml_dtypes  # noqa: PLC0415
+        import ml_dtypes  # type: ignore[import-not-found]  # noqa: PLC0415 - optional
 
         return dtype("bfloat16", ml_dtypes.bfloat16, 2)
     except ImportError:

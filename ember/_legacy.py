@@ -57,7 +57,7 @@ class _LegacyTensorType(metaclass=_LegacyMeta):
         return (type.__instancecheck__(Tensor, obj) and not obj.is_sparse
                 and obj.dtype is cls._legacy_dtype and obj.is_cuda == cls.is_cuda)  # fmt: skip
 
-    def __new__(cls, *args: Any, device: Any = None, **kwargs: Any) -> Any:  # type: ignore[misc]
+    def __new__(cls, *args: Any, device: Any = None, **kwargs: Any) -> Any:
         from ._factory import legacy_new  # noqa: PLC0415
 
         if cls.is_cuda:

@@ -41,7 +41,8 @@ class Generator:
         return self
 
     def seed(self) -> int:
-        s = int(np.random.SeedSequence().entropy) % (1 << 63)
+        # a fresh int
+        s = int(np.random.SeedSequence().entropy) % (1 << 63)  # type: ignore[arg-type]
         self.manual_seed(s)
         return s
 

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
 
 from . import _dtype as D
 from ._device import CPU, device, device_of, to_device
 from .autograd.grad_mode import _state
+
+if TYPE_CHECKING:
+    from ._tensor_typing import TensorMethods as _Methods
+
+    # Tensor's methods int(), float(), bool() shadow the builtins in its annotations
+    _int = builtins.int
+    _float = builtins.float
+    _bool = builtins.bool
+else:
+    _Methods = object  # the methods themselves are attached by _tensor_methods.install
 
 __all__ = ["Tensor", "Size", "typename"]
 
@@ -104,7 +114,7 @@ class _TensorMeta(type):
         return type.__instancecheck__(cls, obj)
 
 
-class Tensor:
+class Tensor(_Methods):
     r"""A multi-dimensional array with reverse-mode autograd, as ``torch.Tensor``.
 
     Create tensors with :func:`ember.tensor`, :func:`ember.zeros`, ... Calling ``ember.Tensor``
@@ -124,6 +134,14 @@ class Tensor:
 
     __slots__ = ("_array", "_rg", "grad_fn", "_grad", "_vc", "_output_nr", "_accumulator",
                  "_meta", "__weakref__")  # fmt: skip
+    _array: Any  # numpy.ndarray or cupy.ndarray
+    _rg: bool  # requires_grad
+    grad_fn: Any  # the Node that made this tensor, None for a leaf
+    _grad: Tensor | None
+    _vc: list[int] | None  # version counter, shared by views; None until first written
+    _output_nr: int  # which output of grad_fn this tensor is
+    _accumulator: Any  # a leaf's AccumulateGrad node, made on first use
+    _meta: dict[str, Any] | None  # rarely used state: retains_grad, hooks
     __array_priority__ = 1000  # numpy scalars defer to our reflected operators
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
@@ -470,7 +488,7 @@ class Tensor:
     def cpu(self, memory_format: Any = None) -> Tensor:
         return _to(self, CPU, None, False)
 
-    def cuda(self, device: Any = None, non_blocking: bool = False, memory_format: Any = None) -> Tensor:  # noqa: E501
+    def cuda(self, device: Any = None, non_blocking: _bool = False, memory_format: Any = None) -> Tensor:  # noqa: E501
         from ._device import device as _device  # noqa: PLC0415
 
         d = _device("cuda", device) if isinstance(device, int) or device is None else _device(device)  # noqa: E501
@@ -491,13 +509,13 @@ class Tensor:
     def pin_memory(self, device: Any = None) -> Tensor:
         return self
 
-    def is_pinned(self, device: Any = None) -> bool:
+    def is_pinned(self, device: Any = None) -> _bool:
         return False
 
     def share_memory_(self) -> Tensor:
         return self
 
-    def is_shared(self) -> bool:
+    def is_shared(self) -> _bool:
         return False
 
     def clone(self, *, memory_format: Any = None) -> Tensor:
@@ -523,7 +541,7 @@ class Tensor:
 
         return tensor_repr(self)
 
-    def __len__(self) -> int:
+    def __len__(self) -> _int:
         if self._array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._array.shape[0]
@@ -535,24 +553,24 @@ class Tensor:
 
         return iter(unbind(self, 0))
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> _int:
         return id(self)
 
-    def __index__(self) -> int:
+    def __index__(self) -> _int:
         if self.dtype._cat != 1 or self._array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")  # noqa: E501
         return builtins.int(self.item())
 
-    def __int__(self) -> int:
+    def __int__(self) -> _int:
         return builtins.int(self.item())
 
-    def __float__(self) -> float:
+    def __float__(self) -> _float:
         return builtins.float(self.item())
 
     def __complex__(self) -> complex:
         return builtins.complex(self.item())
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> _bool:
         if self._array.size != 1:
             if self._array.size == 0:
                 raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
@@ -569,7 +587,7 @@ class Tensor:
 
         return _reduce_tensor(self)
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+    def __deepcopy__(self, memo: dict[_int, Any]) -> Tensor:
         if not self.is_leaf:
             raise RuntimeError(
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
@@ -612,7 +630,8 @@ class Tensor:
             self._rg = True
             self._output_nr = 0
             if op.save_output:
-                res.grad_fn._out = (self._array, self._vc, self._vc[0])
+                # _write above bumped the version, so _vc is a list
+                res.grad_fn._out = (self._array, self._vc, self._vc[0])  # type: ignore[index]
             return self
         from .autograd.function import NO_CTX  # noqa: PLC0415
 
@@ -703,7 +722,7 @@ class Tensor:
     def pow_(self, exponent: Any) -> Tensor:
         return self.copy_(_ops_e.pow(self, exponent)) if not self._needs_graph(exponent) else self._inplace(_ops_e.Pow, exponent=exponent)  # noqa: E501
 
-    def _needs_graph(self, *others: Any) -> bool:
+    def _needs_graph(self, *others: Any) -> _bool:
         return _state.enabled and (self._rg or builtins.any(isinstance(o, Tensor) and o._rg for o in others))  # noqa: E501
 
     def zero_(self) -> Tensor:
@@ -731,7 +750,7 @@ class Tensor:
         self._bump()
         return self
 
-    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+    def copy_(self, src: Any, non_blocking: _bool = False) -> Tensor:
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' (position 1) must be Tensor, not {type(src).__name__}")  # noqa: E501
         if self._needs_graph(src):
@@ -784,12 +803,12 @@ class Tensor:
     def resize_as_(self, other: Tensor) -> Tensor:
         return self.resize_(other.shape)
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+    def uniform_(self, a: _float = 0.0, b: _float = 1.0, *, generator: Any = None) -> Tensor:
         from ._random import _gen  # noqa: PLC0415
 
         return self._fill_random(_gen(generator).uniform(a, b, self._array.shape))
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
+    def normal_(self, mean: _float = 0.0, std: _float = 1.0, *, generator: Any = None) -> Tensor:
         from ._random import _gen  # noqa: PLC0415
 
         return self._fill_random(_gen(generator).normal(mean, std, self._array.shape))
@@ -800,29 +819,29 @@ class Tensor:
         pp = p._array if isinstance(p, Tensor) else p
         return self._fill_random(_gen(generator).random(self._array.shape) < pp)
 
-    def exponential_(self, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
+    def exponential_(self, lambd: _float = 1.0, *, generator: Any = None) -> Tensor:
         from ._random import _gen  # noqa: PLC0415
 
         return self._fill_random(_gen(generator).exponential(1.0 / lambd, self._array.shape))
 
-    def random_(self, low: int = 0, high: int | None = None, *, generator: Any = None) -> Tensor:
+    def random_(self, low: _int = 0, high: _int | None = None, *, generator: Any = None) -> Tensor:
         from ._random import _gen  # noqa: PLC0415
 
         if high is None:
             low, high = 0, (low if low else 2**24)
         return self._fill_random(_gen(generator).integers(low, high, self._array.shape))
 
-    def geometric_(self, p: float, *, generator: Any = None) -> Tensor:
+    def geometric_(self, p: _float, *, generator: Any = None) -> Tensor:
         from ._random import _gen  # noqa: PLC0415
 
         return self._fill_random(_gen(generator).geometric(p, self._array.shape))
 
-    def log_normal_(self, mean: float = 1.0, std: float = 2.0, *, generator: Any = None) -> Tensor:
+    def log_normal_(self, mean: _float = 1.0, std: _float = 2.0, *, generator: Any = None) -> Tensor:  # noqa: E501
         from ._random import _gen  # noqa: PLC0415
 
         return self._fill_random(_gen(generator).lognormal(mean, std, self._array.shape))
 
-    def cauchy_(self, median: float = 0.0, sigma: float = 1.0, *, generator: Any = None) -> Tensor:
+    def cauchy_(self, median: _float = 0.0, sigma: _float = 1.0, *, generator: Any = None) -> Tensor:  # noqa: E501
         from ._random import _gen  # noqa: PLC0415
 
         return self._fill_random(median + sigma * _gen(generator).standard_cauchy(self._array.shape))  # noqa: E501
@@ -867,24 +886,24 @@ class Tensor:
         self._bump()
 
     # --- new_* constructors -------------------------------------------------------------------
-    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: E501
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: _bool = False) -> Tensor:  # noqa: E501
         from ._factory import tensor  # noqa: PLC0415
 
         return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)  # noqa: E501
 
-    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: E501
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: _bool = False) -> Tensor:  # noqa: E501
         return self._new_full(size, 0, dtype, device, requires_grad)
 
-    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: E501
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: _bool = False) -> Tensor:  # noqa: E501
         return self._new_full(size, 1, dtype, device, requires_grad)
 
-    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: E501
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: _bool = False) -> Tensor:  # noqa: E501
         return self._new_full(size, 0, dtype, device, requires_grad)
 
-    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:  # noqa: E501
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None, requires_grad: _bool = False) -> Tensor:  # noqa: E501
         return self._new_full((size,), fill_value, dtype, device, requires_grad)
 
-    def _new_full(self, size: Any, value: Any, dtype: Any, dev: Any, rg: bool) -> Tensor:
+    def _new_full(self, size: Any, value: Any, dtype: Any, dev: Any, rg: _bool) -> Tensor:
         from ._ops.shape import _shape_arg  # noqa: PLC0415
 
         shape = _shape_arg(size) if size else ()

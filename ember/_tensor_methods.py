@@ -313,8 +313,12 @@ def _invert(self: Any) -> Any:
     return E.bitwise_not(self)
 
 
-def install(T: type) -> None:
-    """Attach every op function to ``T`` as a method, plus the Python operators."""
+def install(T: Any) -> None:
+    """Attach every op function to ``T`` as a method, plus the Python operators.
+
+    ``T`` is ``Tensor``, typed ``Any`` here: these assignments are what mypy cannot follow, and
+    ``ember/_tensor_typing.py`` declares their result for it.
+    """
     for mod, names in _SAME_NAME.items():
         for n in names:
             setattr(T, n, getattr(mod, n))
@@ -322,9 +326,9 @@ def install(T: type) -> None:
         fn = getattr(E, n, None) or getattr(I, n, None) or getattr(S, n, None)
         if fn is not None:
             setattr(T, n + "_", _inplace_fn(fn))
-    for mod, names in _LAZY_INPLACE.items():
+    for mod_name, names in _LAZY_INPLACE.items():
         for n in names:
-            setattr(T, n + "_", _inplace_fn(_lazy_fn(mod, n)))
+            setattr(T, n + "_", _inplace_fn(_lazy_fn(mod_name, n)))
     for n in ("inv", "det", "slogdet", "matrix_power"):
         setattr(T, "inverse" if n == "inv" else n, _linalg(n))
     T.pinverse, T.logdet = pinverse, logdet
@@ -391,9 +395,9 @@ def install(T: type) -> None:
     T.__ior__ = lambda self, o: self.copy_(E.bitwise_or(self, o))
     T.__ixor__ = lambda self, o: self.copy_(E.bitwise_xor(self, o))
     T.__hash__ = lambda self: id(self)
-    for mod, names in _LAZY.items():
+    for mod_name, names in _LAZY.items():
         for name in names:
-            setattr(T, name, _lazy_method(T, mod, name))
+            setattr(T, name, _lazy_method(T, mod_name, name))
 
 
 def _lazy_method(T: type, mod: str, name: str) -> Any:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    import ember
 
 Array = Any  # numpy.ndarray or cupy.ndarray
-DeviceLike = Union[str, int, "ember.device", None]  # noqa: F821
-DTypeLike = Union["ember.dtype", None]  # noqa: F821
+DeviceLike = Union[str, int, "ember.device", None]
+DTypeLike = Union["ember.dtype", None]

@@ -308,7 +308,7 @@ class LinalgSlogdet(Function):
         return S.unsqueeze(S.unsqueeze(glogabs, -1), -1) * _mT(inv(a))
 
 
-def _rename(fn: type, name: str) -> None:
+def _rename(fn: Any, name: str) -> None:
     fn._backward_cls.__name__ = fn._backward_cls.__qualname__ = name
 
 

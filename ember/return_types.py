@@ -8,6 +8,11 @@ __all__ = ["max", "min", "sort", "topk", "kthvalue", "median", "mode", "aminmax"
            "std_mean", "slogdet", "qr", "svd", "cummax", "cummin"]  # fmt: skip
 
 
+def _field(i: int) -> property:
+    """The property that reads item ``i`` of a return-type tuple."""
+    return property(lambda self: tuple.__getitem__(self, i))
+
+
 def _make(name: str, fields: tuple[str, ...]) -> type:
     def __new__(cls: type, seq: Any = None, **kw: Any) -> Any:
         vals = tuple(seq) if seq is not None else tuple(kw[f] for f in fields)
@@ -23,7 +28,7 @@ def _make(name: str, fields: tuple[str, ...]) -> type:
     ns: dict[str, Any] = {"__new__": __new__, "__repr__": __repr__, "__reduce__": __reduce__,
                           "__slots__": (), "_fields": fields, "__module__": "ember.return_types"}  # fmt: skip
     for i, f in enumerate(fields):
-        ns[f] = property(lambda self, i=i: tuple.__getitem__(self, i))
+        ns[f] = _field(i)
     ns["n_fields"] = ns["n_sequence_fields"] = len(fields)
     return type(name, (tuple,), ns)
 

@@ -39,7 +39,7 @@ import io
 import mmap as _mmap
 import os
 import pickle
-from typing import IO, Any, Callable, Iterator, Union
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Union
 
 import numpy as np
 
@@ -55,6 +55,9 @@ from ._serialization.storage import _restore_fn, _restore_to
 from ._serialization.unpickler import UNSAFE_MESSAGE as UNSAFE_MESSAGE
 from ._serialization.unpickler import _globals_in_pickle
 from ._tensor import Tensor, _wrap
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs  # typing.TypeIs needs Python 3.13
 
 __all__ = ["save", "load", "add_safe_globals", "safe_globals", "get_safe_globals",
            "clear_safe_globals", "get_unsafe_globals_in_checkpoint",
@@ -125,7 +128,7 @@ class safe_globals:
 # ---------------------------------------------------------------------------------------------
 # Files: a path or an open file, written atomically
 # ---------------------------------------------------------------------------------------------
-def _is_path(f: Any) -> bool:
+def _is_path(f: Any) -> TypeIs[str | os.PathLike]:
     return isinstance(f, str | os.PathLike)
 
 
@@ -210,7 +213,7 @@ def save(obj: object, f: FileLike) -> None:
         with _atomic_write(f) as out:
             _write_archive(out, stem, pkl.getbuffer(), storages.records)
     else:
-        _write_archive(f, "archive", pkl.getbuffer(), storages.records)  # type: ignore[arg-type]
+        _write_archive(f, "archive", pkl.getbuffer(), storages.records)
 
 
 def load(f: FileLike, map_location: Any = None, pickle_module: Any = None, *,

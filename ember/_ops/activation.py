@@ -165,7 +165,7 @@ def _pointwise(name: str, f: Any, df: Any, d2f: Any = None, node_name: str | Non
             (a,) = ctx.saved_tensors
             return grad * _wrap(d2f(a._array, **ctx.p))
 
-        cls_d = type(f"{name}Derivative", (Op,), {
+        cls_d: Any = type(f"{name}Derivative", (Op,), {
             "forward": staticmethod(dforward), "backward": staticmethod(dbackward),
             "__module__": __name__}, node_name=f"{node_name or name}BackwardBackward0")  # fmt: skip
 

@@ -1,7 +1,14 @@
-"""Elementwise ops: arithmetic with torch's type promotion, unary math, comparisons, ``where``.
+"""Elementwise ops: arithmetic with torch's type promotion, ``clamp``, ``where``, and the
+``_unary_op`` builder of the one-input math ops.
 
 Binary ops take ``(a, b)`` Tensors, or ``(a, None, scalar=s)`` for a Python scalar operand: the
 scalar then shows as a ``None`` edge in ``next_functions``, as in torch.
+
+Three families live in files of their own: comparisons, logic and bitwise ops in ``compare.py``;
+exp, log, sqrt, trig and sigmoid in ``elementary.py``; erf and the gamma family in ``special.py``.
+They are re-exported at the end of this one, so that the Tensor methods and ``from
+ember._ops.elementwise import X`` find every elementwise op here; ``ember/__init__.py`` takes
+``ember.eq``, ``ember.exp``, ... from the modules' own ``__all__``.
 """
 
 from __future__ import annotations
@@ -23,16 +30,11 @@ _NO_KW: dict[str, Any] = {}
 
 __all__ = [
     "add", "sub", "mul", "div", "true_divide", "floor_divide", "remainder", "fmod", "pow",
-    "neg", "negative", "exp", "exp2", "log", "log2", "log10", "log1p", "expm1", "sqrt", "rsqrt",
-    "abs", "absolute", "sign", "sgn", "reciprocal", "sin", "cos", "tan", "asin", "acos", "atan",
-    "atan2", "sinh", "cosh", "tanh", "asinh", "acosh", "atanh", "sigmoid", "relu", "erf", "erfc",
-    "erfinv", "square", "clamp", "clip", "clamp_min", "clamp_max", "maximum", "minimum", "fmax",
-    "fmin", "where", "lerp", "floor", "ceil", "round", "trunc", "frac", "eq", "ne", "lt", "le",
-    "gt", "ge", "greater", "greater_equal", "less", "less_equal", "not_equal",
-    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
-    "bitwise_xor", "bitwise_not", "isnan", "isinf", "isfinite", "isclose", "allclose", "equal",
-    "nan_to_num", "addcmul", "addcdiv", "rsub", "signbit", "hypot", "xlogy", "logaddexp",
-    "copysign", "deg2rad", "rad2deg", "float_power", "heaviside",
+    "neg", "negative", "abs", "absolute", "sign", "sgn", "relu", "square", "clamp", "clip",
+    "clamp_min", "clamp_max", "where", "lerp", "floor", "ceil", "round", "trunc", "frac",
+    "nan_to_num", "addcmul", "addcdiv", "rsub", "copysign", "deg2rad", "rad2deg", "float_power",
+    "heaviside", "fix", "positive", "conj", "resolve_conj", "resolve_neg", "real", "imag",
+    "addr", "nextafter", "multiply", "subtract", "divide", "is_signed", "broadcast_shapes",
 ]  # fmt: skip
 
 
@@ -433,7 +435,7 @@ def _nodiff(array: Any, like: Tensor | None = None) -> Tensor:
     return _wrap(array)
 
 
-# --- unary math -------------------------------------------------------------------------------
+# --- unary ops: an Op from a forward and a backward formula (elementary.py, special.py) -------
 
 
 def _float_in(x: Tensor) -> Tensor:
@@ -483,107 +485,6 @@ def _unary_op(name: str, fwd: Any, bwd: Any, save_output: bool = False, float_on
     fn.__doc__ = f"Elementwise ``{name}`` of ``input``."
     fn._op = op  # type: ignore[attr-defined]
     return op, fn
-
-
-Exp, exp = _unary_op("exp", np.exp, lambda g, a, y: g * y, save_output=True, bwd_array=operator.mul)
-Exp2, exp2 = _unary_op("exp2", np.exp2, lambda g, a, y: g * y * math.log(2.0), save_output=True)
-Log, log = _unary_op("log", np.log, lambda g, a, y: g / a)
-Log2, log2 = _unary_op("log2", np.log2, lambda g, a, y: g / (a * math.log(2.0)))
-Log10, log10 = _unary_op("log10", np.log10, lambda g, a, y: g / (a * math.log(10.0)))
-Log1p, log1p = _unary_op("log1p", np.log1p, lambda g, a, y: g / (a + 1), node_name="Log1PBackward0")
-Expm1, expm1 = _unary_op("expm1", np.expm1, lambda g, a, y: g * (y + 1), save_output=True)
-Sqrt, sqrt = _unary_op("sqrt", np.sqrt, lambda g, a, y: g / (y * 2), save_output=True)
-Rsqrt, rsqrt = _unary_op("rsqrt", lambda x: 1 / np.sqrt(x), lambda g, a, y: g * y**3 * -0.5, save_output=True)  # noqa: E501
-Sin, sin = _unary_op("sin", np.sin, lambda g, a, y: g * cos(a))
-Cos, cos = _unary_op("cos", np.cos, lambda g, a, y: -g * sin(a))
-Tan, tan = _unary_op("tan", np.tan, lambda g, a, y: g * (y * y + 1), save_output=True)
-Asin, asin = _unary_op("asin", np.arcsin, lambda g, a, y: g * rsqrt(1 - a * a))
-Acos, acos = _unary_op("acos", np.arccos, lambda g, a, y: -g * rsqrt(1 - a * a))
-Atan, atan = _unary_op("atan", np.arctan, lambda g, a, y: g / (a * a + 1))
-Sinh, sinh = _unary_op("sinh", np.sinh, lambda g, a, y: g * cosh(a))
-Cosh, cosh = _unary_op("cosh", np.cosh, lambda g, a, y: g * sinh(a))
-def _tanh_backward(g: Any, y: Any) -> Any:
-    # perf: g - g*y*y, three array-array passes (Python scalars are slow NumPy operands)
-    d = g * y
-    d *= y
-    return g - d
-
-
-Tanh, tanh = _unary_op("tanh", np.tanh, lambda g, a, y: TanhBackward.apply(g, y), save_output=True,
-                       bwd_array=_tanh_backward)  # fmt: skip
-
-
-class TanhBackward(Op):
-    """``grad * (1 - y**2)``: torch's ``tanh_backward``, one op so backward stays cheap."""
-
-    @staticmethod
-    def forward(ctx: Any, g: Tensor, y: Tensor) -> Any:
-        if ctx.recording:
-            ctx.save_for_backward(g, y)
-        return _tanh_backward(g._array, y._array)
-
-    @staticmethod
-    def backward(ctx: Any, gg: Tensor) -> tuple[Any, Any]:
-        g, y = ctx.saved_tensors
-        need_g, need_y = ctx.needs_input_grad
-        return (gg * (1 - y * y) if need_g else None), (gg * g * y * -2 if need_y else None)
-
-Asinh, asinh = _unary_op("asinh", np.arcsinh, lambda g, a, y: g * rsqrt(a * a + 1))
-Acosh, acosh = _unary_op("acosh", np.arccosh, lambda g, a, y: g * rsqrt(a * a - 1))
-Atanh, atanh = _unary_op("atanh", np.arctanh, lambda g, a, y: g / (1 - a * a))
-Reciprocal, reciprocal = _unary_op("reciprocal", lambda x: 1 / x, lambda g, a, y: -g * y * y, save_output=True)  # noqa: E501
-
-
-# perf: 0.5 as a 0-d array of the operand's dtype: NumPy takes it at half the cost of a Python
-# float (same result: a Python float operand is cast to the array's dtype first anyway)
-
-
-def _sigmoid(x: Any) -> Any:
-    """``1 / (1 + exp(-x))``: torch's formula, which keeps the left tail's relative precision.
-
-    Where ``exp(-x)`` overflows to inf the result is exactly 0, as in torch (the overflow is the
-    formula working, so its warning is silenced)."""
-    if x.dtype == np.float16:  # torch computes half in float32 and rounds once
-        return _sigmoid(x.astype(np.float32)).astype(np.float16)
-    if type(x) is np.ndarray and x.ndim:
-        # perf: four in-place passes
-        y = np.negative(x)
-        with np.errstate(over="ignore"):
-            np.exp(y, out=y)
-        y += 1
-        np.reciprocal(y, out=y)
-        return y
-    xp = _xp(x)
-    with np.errstate(over="ignore"):
-        return (1 / (1 + xp.exp(-x))).astype(x.dtype, copy=False)
-
-
-def _sigmoid_backward(g: Any, y: Any) -> Any:
-    # perf: g*y - g*y*y, three array-array passes
-    gy = g * y
-    d = gy * y
-    gy -= d
-    return gy
-
-
-Sigmoid, sigmoid = _unary_op("sigmoid", _sigmoid, lambda g, a, y: SigmoidBackward.apply(g, y), save_output=True,  # noqa: E501
-                             bwd_array=_sigmoid_backward)  # fmt: skip
-
-
-class SigmoidBackward(Op):
-    """``grad * y * (1 - y)``: torch's ``sigmoid_backward`` as one op."""
-
-    @staticmethod
-    def forward(ctx: Any, g: Tensor, y: Tensor) -> Any:
-        if ctx.recording:
-            ctx.save_for_backward(g, y)
-        return _sigmoid_backward(g._array, y._array)
-
-    @staticmethod
-    def backward(ctx: Any, gg: Tensor) -> tuple[Any, Any]:
-        g, y = ctx.saved_tensors
-        need_g, need_y = ctx.needs_input_grad
-        return (gg * y * (1 - y) if need_g else None), (gg * g * (1 - 2 * y) if need_y else None)
 
 
 class Relu(Op):
@@ -649,11 +550,6 @@ def sign(input: Tensor) -> Tensor:
 
 
 sgn = sign
-
-
-def signbit(input: Tensor) -> Tensor:
-    """True where the sign bit is set."""
-    return _nodiff(np.signbit(input._array))
 
 
 def _rounding(name: str, f: Any) -> Any:
@@ -792,135 +688,6 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     return Where.apply(condition, a, b)
 
 
-def maximum(input: Tensor, other: Tensor) -> Tensor:
-    """Elementwise max of two tensors (the gradient is split evenly at ties, as in torch)."""
-    return _checked(_MaxMin, *_promote(input, other)[:2], fn="max")
-
-
-def minimum(input: Tensor, other: Tensor) -> Tensor:
-    """Elementwise min of two tensors."""
-    return _checked(_Minimum, *_promote(input, other)[:2], fn="min")
-
-
-fmax, fmin = maximum, minimum
-
-
-class _MaxMin(Op, node_name="MaximumBackward0"):
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, b: Tensor, fn: str = "max") -> Any:
-        x, y = a._array, b._array
-        if ctx.recording:
-            ctx.save_for_backward(a, b)
-            ctx.fn = fn
-        xp = _xp(x)
-        return xp.maximum(x, y) if fn == "max" else xp.minimum(x, y)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
-        a, b = ctx.saved_tensors
-        win = (a > b) if ctx.fn == "max" else (a < b)
-        tie = (a == b).to(grad.dtype) * 0.5
-        wa = win.to(grad.dtype) + tie
-        wb = 1 - wa
-        ga, gb = ctx.needs_input_grad
-        return (sum_to(grad * wa, a.shape) if ga else None), (sum_to(grad * wb, b.shape) if gb else None)  # noqa: E501
-
-
-class _Minimum(_MaxMin, node_name="MinimumBackward0"):
-    pass
-
-
-def atan2(input: Tensor, other: Tensor) -> Tensor:
-    """``atan(input / other)`` in the right quadrant."""
-    y, x = _float_in(input), _float_in(other)
-    if not (y.requires_grad or x.requires_grad):
-        return _nodiff(np.arctan2(y._array, x._array))
-    r2 = x * x + y * y
-    return _Atan2.apply(y, x, r2=r2)
-
-
-class _Atan2(Op, node_name="Atan2Backward0"):
-    @staticmethod
-    def forward(ctx: Any, y: Tensor, x: Tensor, r2: Tensor | None = None) -> Any:
-        ctx.save_for_backward(y, x)
-        return np.arctan2(y._array, x._array)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Any, Any]:
-        y, x = ctx.saved_tensors
-        r2 = x * x + y * y
-        return sum_to(grad * x / r2, y.shape), sum_to(-grad * y / r2, x.shape)
-
-
-def hypot(input: Tensor, other: Tensor) -> Tensor:
-    """``sqrt(input**2 + other**2)``."""
-    return sqrt(input * input + other * other)
-
-
-def xlogy(input: Any, other: Any) -> Tensor:
-    """``input * log(other)``, 0 where ``input`` is 0 (and ``other`` is not NaN)."""
-    return _XLogY.apply(*_float_pair(input, other))
-
-
-def xlog1py(input: Any, other: Any) -> Tensor:
-    """``input * log1p(other)``, 0 where ``input`` is 0 (and ``other`` is not NaN)."""
-    return _XLog1PY.apply(*_float_pair(input, other))
-
-
-def _float_pair(input: Any, other: Any) -> tuple[Tensor, Tensor]:
-    """Both operands as tensors of their promoted dtype, or the default float for integers."""
-    x = input if isinstance(input, Tensor) else other.new_tensor(input)
-    y = other if isinstance(other, Tensor) else x.new_tensor(other)
-    dt = result_type(input, other)
-    dt = dt if dt.is_floating_point else get_default_dtype()
-    return x.to(dt), y.to(dt)
-
-
-class _XLogY(Op, node_name="XlogyBackward0"):
-    """``x * log(y)`` with torch's special cases: 0 where x is 0 unless y is NaN, and -inf or NaN
-    where the log is, without NumPy's log(0) warning."""
-
-    log = staticmethod(np.log)
-    pole = 0.0
-
-    @classmethod
-    def forward(cls, ctx: Any, x: Tensor, y: Tensor) -> Any:
-        if ctx.recording:
-            ctx.save_for_backward(x, y)
-        a, b = x._array, y._array
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r = a * cls.log(b)
-        return np.where((a == 0) & (b == b), r.dtype.type(0), r)
-
-    @classmethod
-    def backward(cls, ctx: Any, grad: Tensor) -> tuple[Any, Any]:
-        # torch: d/dx = xlogy(grad, y), but 0 where x == 0 and y is at or past the log's pole;
-        # d/dy = x / y (x / (1 + y) for log1p), inf and NaN included
-        x, y = ctx.saved_tensors
-        need_x, need_y = ctx.needs_input_grad
-        gx = gy = None
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if need_x:
-                off = (x == 0) & (y <= cls.pole)
-                gx = sum_to(where(off, grad.new_zeros(()), cls.apply(grad, y)), x.shape)
-            if need_y:
-                gy = sum_to(grad * x / (y - cls.pole), y.shape)
-        return gx, gy
-
-
-class _XLog1PY(_XLogY, node_name="SpecialXlog1PyBackward0"):
-    """``x * log1p(y)``, as ``_XLogY``."""
-
-    log = staticmethod(np.log1p)
-    pole = -1.0
-
-
-def logaddexp(input: Tensor, other: Tensor) -> Tensor:
-    """``log(exp(input) + exp(other))`` without overflow."""
-    m = maximum(input, other).detach()
-    return m + log(exp(input - m) + exp(other - m))
-
-
 def copysign(input: Tensor, other: Any) -> Tensor:
     """``abs(input)`` with the sign of ``other``."""
     o = other._array if isinstance(other, Tensor) else other
@@ -964,107 +731,9 @@ def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neg
     return where(mask, input, fixed) if input.requires_grad else fixed
 
 
-# --- comparisons and logic: no gradients ------------------------------------------------------
+# --- aliases, and the real-dtype identities of complex ops ------------------------------------
 
-
-def _cmp(f: Any, name: str) -> Any:
-    def fn(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
-        a, b, s = _promote(input, other)
-        return _out(_nodiff(f(a._array, _arr(b, s))), out)
-
-    fn.__name__ = name
-    fn.__doc__ = f"Elementwise ``{name}`` comparison, a bool tensor."
-    return fn
-
-
-eq = _cmp(np.equal, "eq")
-ne = not_equal = _cmp(np.not_equal, "ne")
-lt = less = _cmp(np.less, "lt")
-le = less_equal = _cmp(np.less_equal, "le")
-gt = greater = _cmp(np.greater, "gt")
-ge = greater_equal = _cmp(np.greater_equal, "ge")
-
-
-def _logic(f: Any, name: str) -> Any:
-    def fn(input: Tensor, other: Any) -> Tensor:
-        o = other._array if isinstance(other, Tensor) else other
-        return _nodiff(f(input._array, o))
-
-    fn.__name__ = name
-    fn.__doc__ = f"Elementwise ``{name}``."
-    return fn
-
-
-logical_and = _logic(np.logical_and, "logical_and")
-logical_or = _logic(np.logical_or, "logical_or")
-logical_xor = _logic(np.logical_xor, "logical_xor")
-
-
-def _bitwise(f: Any, name: str) -> Any:
-    def fn(input: Tensor, other: Any) -> Tensor:
-        o = other._array if isinstance(other, Tensor) else other
-        if input.dtype._cat >= 2 or (isinstance(other, Tensor) and other.dtype._cat >= 2):
-            raise RuntimeError(f'"{name}_cpu" not implemented for \'{input.dtype.name.capitalize()}\'')  # noqa: E501
-        return _nodiff(f(input._array, o))
-
-    fn.__name__ = name
-    fn.__doc__ = f"Elementwise ``{name}`` (integer and bool tensors)."
-    return fn
-
-
-bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
-bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
-bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
-
-
-def logical_not(input: Tensor) -> Tensor:
-    """Elementwise NOT, a bool tensor."""
-    return _nodiff(np.logical_not(input._array))
-
-
-def bitwise_not(input: Tensor) -> Tensor:
-    """``~input`` for integer and bool tensors."""
-    if input.dtype._cat >= 2:
-        raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type tensors")  # noqa: E501
-    return _nodiff(np.invert(input._array))
-
-
-def isnan(input: Tensor) -> Tensor:
-    """True where NaN."""
-    return _nodiff(np.isnan(input._array))
-
-
-def isinf(input: Tensor) -> Tensor:
-    """True where +/-inf."""
-    return _nodiff(np.isinf(input._array))
-
-
-def isfinite(input: Tensor) -> Tensor:
-    """True where finite."""
-    return _nodiff(np.isfinite(input._array))
-
-
-def isclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:  # noqa: E501
-    """``|input - other| <= atol + rtol * |other|`` elementwise."""
-    if input.dtype is not other.dtype:
-        raise RuntimeError(f"{input.dtype} did not match {other.dtype}")
-    return _nodiff(np.isclose(input._array, other._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
-
-
-def allclose(input: Tensor, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:  # noqa: E501
-    """Whether every element is close (see ``isclose``)."""
-    return bool(isclose(input, other, rtol, atol, equal_nan).all())
-
-
-def equal(input: Tensor, other: Tensor) -> bool:
-    """True when the shapes and all elements are equal."""
-    return input.shape == other.shape and bool(np.array_equal(input._array, other._array))
-
-
-# --- aliases, extra math, and the real-dtype identities of complex ops --------------------------
-
-arccos, arcsin, arctan, arctan2 = acos, asin, atan, atan2
-arccosh, arcsinh, arctanh, fix = acosh, asinh, atanh, trunc
+fix = trunc
 
 
 def positive(input: Tensor) -> Tensor:
@@ -1072,117 +741,6 @@ def positive(input: Tensor) -> Tensor:
     if input.dtype.name == "bool":
         raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
     return input
-
-
-class Logit(Op):
-    @staticmethod
-    def forward(ctx: Any, a: Tensor, eps: float | None = None) -> Any:
-        ctx.eps = eps
-        if ctx.recording:
-            ctx.save_for_backward(a)
-        x = a._array if eps is None else a._array.clip(eps, 1 - eps)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x / (1 - x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
-        (a,) = ctx.saved_tensors
-        g = grad / (a * (1 - a))
-        if ctx.eps is None:
-            return g
-        inside = logical_and(a >= ctx.eps, a <= 1 - ctx.eps)  # clamped: no gradient
-        return where(inside, g, g.new_zeros(()))
-
-
-def logit(input: Tensor, eps: float | None = None) -> Tensor:
-    """``log(p / (1 - p))``, with ``p`` clamped to ``[eps, 1 - eps]`` when ``eps`` is given."""
-    return Logit.apply(_float_in(input), eps=eps)
-
-
-class Sinc(Op):
-    @staticmethod
-    def forward(ctx: Any, a: Tensor) -> Any:
-        if ctx.recording:
-            ctx.save_for_backward(a)
-        return np.sinc(a._array)  # NumPy's sinc is the normalised one, as torch's
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Any:
-        # d/dx sin(pi x)/(pi x) = (cos(pi x) - sinc(x)) / x, and 0 at x = 0
-        (a,) = ctx.saved_tensors
-        zero = a == 0
-        safe = where(zero, a.new_ones(()), a)
-        d = (cos(safe * math.pi) - Sinc.apply(safe)) / safe
-        return grad * where(zero, a.new_zeros(()), d)
-
-
-def sinc(input: Tensor) -> Tensor:
-    """Normalised sinc, ``sin(pi x) / (pi x)``, 1 at 0."""
-    return Sinc.apply(_float_in(input))
-
-
-def logaddexp2(input: Tensor, other: Tensor) -> Tensor:
-    """``log2(2**input + 2**other)`` without overflow."""
-    m = maximum(input, other).detach()
-    return m + log2(exp2(input - m) + exp2(other - m))
-
-
-def isposinf(input: Tensor) -> Tensor:
-    """True where ``+inf``."""
-    return _nodiff(np.isposinf(input._array) if input._array.dtype.kind == "f" else input._array != input._array)  # noqa: E501
-
-
-def isneginf(input: Tensor) -> Tensor:
-    """True where ``-inf``."""
-    return _nodiff(np.isneginf(input._array) if input._array.dtype.kind == "f" else input._array != input._array)  # noqa: E501
-
-
-def isreal(input: Tensor) -> Tensor:
-    """True where the imaginary part is 0 (everywhere, for a real tensor)."""
-    return _nodiff(np.isreal(input._array))
-
-
-def frexp(input: Tensor) -> Any:
-    """Mantissa in ``[0.5, 1)`` and int32 exponent with ``input == mantissa * 2**exponent``."""
-    from .. import return_types  # noqa: PLC0415 - loads on first use
-
-    if input._array.dtype.kind != "f":
-        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    m, e = np.frexp(input._array)
-    if not hasattr(return_types, "frexp"):
-        return_types.frexp = return_types._make("frexp", ("mantissa", "exponent"))
-    return return_types.frexp((_nodiff(m), _nodiff(e.astype(np.int32))))
-
-
-def ldexp(input: Tensor, other: Any) -> Tensor:
-    """``input * 2**other``."""
-    o = other if isinstance(other, Tensor) else input.new_tensor(other)
-    return mul(input, exp2(_float_in(o)))
-
-
-_SCALAR_TYPE = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
-
-
-def _integer_op(f: Any, name: str) -> Any:
-    def fn(input: Tensor, other: Any) -> Tensor:
-        for t in (input, other):
-            if isinstance(t, Tensor) and t.dtype._cat >= 2:
-                st = _SCALAR_TYPE.get(t.dtype.name, t.dtype.name.capitalize())
-                raise NotImplementedError(f'"{name}_cpu" not implemented for \'{st}\'')
-        a, b, s = _promote(input, other)
-        return _nodiff(f(a._array, _arr(b, s)))
-
-    fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = f"Elementwise ``{name}`` of integer tensors."
-    return fn
-
-
-gcd = _integer_op(np.gcd, "gcd")
-lcm = _integer_op(np.lcm, "lcm")
-bitwise_left_shift = _integer_op(np.left_shift, "lshift")
-bitwise_right_shift = _integer_op(np.right_shift, "rshift")
-bitwise_left_shift.__name__ = bitwise_left_shift.__qualname__ = "bitwise_left_shift"
-bitwise_right_shift.__name__ = bitwise_right_shift.__qualname__ = "bitwise_right_shift"
 
 
 def conj(input: Tensor) -> Tensor:
@@ -1210,21 +768,6 @@ def imag(input: Tensor) -> Tensor:
     return _nodiff(input._array.imag)
 
 
-def is_nonzero(input: Tensor) -> bool:
-    """The truth value of a one-element tensor."""
-    n = input.numel()
-    if n == 0:
-        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
-    if n > 1:
-        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
-    return bool(input._array.reshape(()))
-
-
-def is_same_size(input: Tensor, other: Tensor) -> bool:
-    """Whether the two shapes are equal."""
-    return tuple(input.shape) == tuple(other.shape)
-
-
 def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * outer(vec1, vec2)`` (``input`` is ignored when ``beta`` is 0)."""
     for name, v in (("vec1", vec1), ("vec2", vec2)):
@@ -1238,25 +781,14 @@ def addr(input: Tensor, vec1: Tensor, vec2: Tensor, *, beta: Any = 1, alpha: Any
     return input * beta + outer if beta != 1 else input + outer
 
 
-# --- special functions (erf, erfc, erfinv, the gamma family): special.py, re-exported here ----
-
-from .special import digamma, erf, erfc, erfinv, lgamma, mvlgamma, polygamma  # noqa: E402
-
-__all__ += [
-    "arccos", "arcsin", "arctan", "arctan2", "arccosh", "arcsinh", "arctanh", "fix", "positive",
-    "logit", "sinc", "logaddexp2", "isposinf", "isneginf", "isreal", "frexp", "ldexp", "gcd",
-    "lcm", "conj", "resolve_conj", "resolve_neg", "real", "imag", "is_nonzero", "is_same_size",
-    "addr", "lgamma", "digamma", "polygamma", "mvlgamma", "bitwise_left_shift", "bitwise_right_shift",
-]  # fmt: skip
-
-
 def nextafter(input: Tensor, other: Any) -> Tensor:
     """The next float after ``input`` toward ``other``."""
     a, b, s = _promote(input, other)
     return _nodiff(np.nextafter(a._array, _arr(b, s)))
 
 
-__all__ += ["nextafter"]
+# torch's names of the float dtypes, for "not implemented for 'Float'" messages
+_SCALAR_TYPE = {"float16": "Half", "bfloat16": "BFloat16", "float32": "Float", "float64": "Double"}
 
 
 # --- torch's other spellings, and the function forms of in-place methods ----------------------
@@ -1288,59 +820,6 @@ def broadcast_shapes(*shapes: Any) -> Any:
     raise AssertionError("unreachable")
 
 
-def isin(elements: Any, test_elements: Any, *, assume_unique: bool = False, invert: bool = False) -> Tensor:  # noqa: E501
-    """True where an element of ``elements`` is in ``test_elements``."""
-    e = elements._array if isinstance(elements, Tensor) else np.asarray(elements)
-    t = test_elements._array if isinstance(test_elements, Tensor) else np.asarray(test_elements)
-    return _nodiff(np.isin(e, t, assume_unique=assume_unique, invert=invert))
-
-
-def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False, side: str | None = None, sorter: Tensor | None = None) -> Tensor:  # noqa: E501
-    """Indices where ``input``'s values would be inserted into the (innermost, sorted) rows of
-    ``sorted_sequence`` to keep them sorted."""
-    if side is not None:
-        if side not in ("left", "right"):
-            raise RuntimeError(f"torch.searchsorted(): side can only be 'left' or 'right' but got {side}")  # noqa: E501
-        if right and side == "left":
-            raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
-                               "got side of left while right was True")  # fmt: skip
-        right = side == "right"
-    seq = sorted_sequence._array
-    if sorter is not None:
-        seq = np.take_along_axis(seq, sorter._array, -1)
-    scalar = not isinstance(input, Tensor)
-    v = np.asarray(input) if scalar else input._array
-    how = "right" if right else "left"
-    if seq.ndim == 1:
-        r = np.searchsorted(seq, v, how)
-    else:
-        if v.shape[:-1] != seq.shape[:-1]:
-            raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or "
-                               "the first N-1 dimensions of boundaries tensor and input value "
-                               "tensor must match, but we got boundaries tensor "
-                               f"{list(seq.shape)} and input value tensor {list(v.shape)}")  # fmt: skip
-        # perf: one searchsorted on rows offset so that they do not overlap, not one per row
-        rows_s = seq.reshape(-1, seq.shape[-1]).astype(np.float64)
-        rows_v = v.reshape(-1, v.shape[-1]).astype(np.float64)
-        lo = np.minimum(rows_s.min(initial=0), rows_v.min(initial=0))
-        span = np.maximum(rows_s.max(initial=0), rows_v.max(initial=0)) - lo + 1
-        if np.isfinite(span) and span * rows_s.shape[0] < 2.0**52:  # offsets stay exact
-            off = (np.arange(rows_s.shape[0]) * span)[:, None]
-            flat = np.searchsorted((rows_s - lo + off).ravel(), (rows_v - lo + off).ravel(), how)
-            r = flat.reshape(rows_v.shape) - np.arange(rows_s.shape[0])[:, None] * seq.shape[-1]
-        else:  # inf/NaN or huge ranges: row by row
-            r = np.stack([np.searchsorted(a, b, how) for a, b in zip(rows_s, rows_v)])
-        r = r.reshape(v.shape)
-    return _nodiff(np.asarray(r, np.int32 if out_int32 else np.int64))
-
-
-def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: E501
-    """The bucket of each element of ``input`` among the 1-D sorted ``boundaries``."""
-    if boundaries.ndim != 1:
-        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")  # noqa: E501
-    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
-
-
 def _inplace_function(name: str) -> Any:
     def fn(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         return getattr(input, name)(*args, **kwargs)
@@ -1363,5 +842,15 @@ _INPLACE_FUNCTIONS = [
 for _n in _INPLACE_FUNCTIONS:
     globals()[_n] = _inplace_function(_n)
 
-__all__ += ["multiply", "subtract", "divide", "is_signed", "broadcast_shapes", "isin",
-            "searchsorted", "bucketize", *_INPLACE_FUNCTIONS]  # fmt: skip
+__all__ += _INPLACE_FUNCTIONS
+
+
+# --- the families in their own files, re-exported: compare.py, elementary.py, special.py ------
+
+from .compare import *  # noqa: E402, F403
+from .compare import maximum, minimum  # noqa: E402 - clamp's Tensor bounds
+from .elementary import *  # noqa: E402, F403
+from .elementary import log, xlog1py  # noqa: E402, F401 - PowTensor's backward; ember.special
+from .special import digamma, erf, erfc, erfinv, lgamma, mvlgamma, polygamma  # noqa: E402
+
+__all__ += ["erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "mvlgamma"]

@@ -116,7 +116,7 @@ class IndexGrad(Op, node_name="IndexBackwardBackward0"):
 
 
 def _xp_add_at(z: Any, idx: Any, x: Any) -> None:
-    import cupyx  # noqa: PLC0415 - only reached with CuPy arrays
+    import cupyx  # type: ignore[import-not-found]  # noqa: PLC0415 - only reached with CuPy arrays
 
     cupyx.scatter_add(z, idx, x)
 
@@ -719,7 +719,7 @@ def diagonal_scatter(input: Tensor, src: Tensor, offset: int = 0, dim1: int = 0,
     cols = np.arange(n) + max(offset, 0)
     # the diagonal as advanced indices on (d1, d2); torch puts the diagonal last, so move src's
     # last dim to where NumPy puts the indexed dims (first, as d1 and d2 are split by slices)
-    idx = [slice(None)] * input.ndim
+    idx: list[Any] = [slice(None)] * input.ndim
     idx[d1], idx[d2] = rows, cols
     adjacent = d2 == d1 + 1 or d1 == d2 + 1
     pos = builtins_min(d1, d2) if adjacent else 0

@@ -368,7 +368,7 @@ class Einsum(Op):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:
         ops = ctx.saved_tensors
-        res = []
+        res: list[Any] = []
         for i, (need, sub) in enumerate(zip(ctx.needs_input_grad, ctx.ins)):
             if not need:
                 res.append(None)

@@ -45,12 +45,12 @@ class Recurrence(Op, node_name="RecurrenceBackward0"):
         xp = array_namespace(g)
         N, H, lstm, rec = g.shape[0], w.shape[1], mode == "LSTM", ctx.recording
         out = xp.empty((N + h0.shape[0], 2 * H if lstm else H), dtype=g.dtype)
-        acts = xp.empty_like(g) if rec else None  # post-nonlinearity gates of every row
-        hp = xp.empty((N, H), dtype=g.dtype) if rec else None  # the state each row started from
-        cp = xp.empty((N, H), dtype=g.dtype) if rec and lstm else None
-        gh_n = xp.empty((N, H), dtype=g.dtype) if rec and mode == "GRU" else None
+        acts: Any = xp.empty_like(g) if rec else None  # post-nonlinearity gates of every row
+        hp: Any = xp.empty((N, H), dtype=g.dtype) if rec else None  # each row's starting state
+        cp: Any = xp.empty((N, H), dtype=g.dtype) if rec and lstm else None
+        gh_n: Any = xp.empty((N, H), dtype=g.dtype) if rec and mode == "GRU" else None
         h = h0._array.copy()  # running states; rows past sizes[t] keep their last value
-        c = c0._array.copy() if lstm else None
+        c: Any = c0._array.copy() if lstm and c0 is not None else None
         wt = w.T
         offs = _offsets(sizes)
         for t in range(len(sizes) - 1, -1, -1) if reverse else range(len(sizes)):
@@ -129,7 +129,7 @@ def _bptt(ctx: Any, gy: Any, w: Any) -> tuple[Any, Any, Any]:
     lstm = mode == "LSTM"
     dgi = xp.empty_like(acts)
     dh = gy[N:, :H].copy()  # gradients of the final states start the walk back
-    dc = gy[N:, H:].copy() if lstm else None
+    dc: Any = gy[N:, H:].copy() if lstm else None
     offs = _offsets(sizes)
     for t in range(len(sizes)) if ctx.reverse else range(len(sizes) - 1, -1, -1):
         n, rows = sizes[t], slice(offs[t], offs[t] + sizes[t])
@@ -165,34 +165,36 @@ def recurrence_composed(gi: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
                         b_hh: Tensor | None, mode: str, reverse: bool,
                         sizes: tuple[int, ...]) -> Tensor:
     """The same recurrence (same output layout) from differentiable Tensor ops."""
-    import ember  # noqa: PLC0415
+    from ember._ops.linalg import addmm  # noqa: PLC0415
+    from ember._ops.shape import cat  # noqa: PLC0415
 
     H = w_hh.shape[1]
     wt = w_hh.t()
-    h, c = h0, c0
+    h: Tensor = h0
+    c: Any = c0  # a Tensor for LSTM, else None
     offs = _offsets(sizes)
     outs: list[Any] = [None] * len(sizes)
     for t in range(len(sizes) - 1, -1, -1) if reverse else range(len(sizes)):
         n = sizes[t]
         gt, hs = gi[offs[t]:offs[t] + n], h[:n]
         if mode == "GRU":
-            gh = hs.mm(wt) if b_hh is None else ember.addmm(b_hh, hs, wt)
+            gh = hs.mm(wt) if b_hh is None else addmm(b_hh, hs, wt)
             rz = (gt[:, :2 * H] + gh[:, :2 * H]).sigmoid()
             nn = (gt[:, 2 * H:] + rz[:, :H] * gh[:, 2 * H:]).tanh()
             hn = nn + rz[:, H:] * (hs - nn)
         else:
-            a = ember.addmm(gt, hs, wt)
+            a = addmm(gt, hs, wt)
             if mode == "LSTM":
                 sg = a.sigmoid()
                 cn = sg[:, H:2 * H] * c[:n] + sg[:, :H] * a[:, 2 * H:3 * H].tanh()
                 hn = sg[:, 3 * H:] * cn.tanh()
-                c = ember.cat([cn, c[n:]]) if n < c.shape[0] else cn
+                c = cat([cn, c[n:]]) if n < c.shape[0] else cn
             else:
                 hn = a.relu() if mode == "RNN_RELU" else a.tanh()
-        h = ember.cat([hn, h[n:]]) if n < h.shape[0] else hn
-        outs[t] = ember.cat([hn, cn], 1) if mode == "LSTM" else hn
-    final = ember.cat([h, c], 1) if mode == "LSTM" else h
-    return ember.cat(outs + [final])
+        h = cat([hn, h[n:]]) if n < h.shape[0] else hn
+        outs[t] = cat([hn, cn], 1) if mode == "LSTM" else hn
+    final = cat([h, c], 1) if mode == "LSTM" else h
+    return cat(outs + [final])
 
 
 def _composed_backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:

@@ -525,7 +525,7 @@ def _split(x: Tensor, d: int, sizes: list[int], op: type[Split]) -> tuple[Tensor
     from ..autograd.engine import gradient_edge  # noqa: PLC0415
 
     a = x._array
-    node = None
+    node: Any = None  # an op node: it stores what backward needs as attributes
     if _state.enabled and x._rg:
         node = op._node_cls()
         node.needs_input_grad = (True,)

@@ -103,8 +103,9 @@ class _ZipReader:
         if info.CRC and self.background_crc and n >= 1 << 20:
             # perf: zlib releases the GIL, so the check overlaps reading the next records
             self.pool = self.pool or ThreadPoolExecutor(1)
-            self.pending.append((info.filename, info.CRC, self.pool.submit(zlib.crc32, out)))
-        elif info.CRC and zlib.crc32(out) != info.CRC:
+            # an ndarray is a Buffer (numpy's stubs: Python >= 3.12)
+            self.pending.append((info.filename, info.CRC, self.pool.submit(zlib.crc32, out)))  # type: ignore[arg-type]  # noqa: E501
+        elif info.CRC and zlib.crc32(out) != info.CRC:  # type: ignore[arg-type]  # as above
             raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
         return out
 
@@ -229,7 +230,8 @@ def _write_archive(f: IO[bytes], folder: str, pkl: Any, records: list[np.ndarray
     z.write("byteorder", sys.byteorder.encode())
     # perf: a thread computes the CRCs (zlib releases the GIL) while earlier records are written
     with ThreadPoolExecutor(1) as pool:
-        crcs = [pool.submit(zlib.crc32, r) if r.nbytes >= 1 << 20 else None for r in records]
+        # an ndarray is a Buffer (numpy's stubs: Python >= 3.12)
+        crcs = [pool.submit(zlib.crc32, r) if r.nbytes >= 1 << 20 else None for r in records]  # type: ignore[arg-type]  # noqa: E501
         for i, (rec, crc) in enumerate(zip(records, crcs)):
             z.write(f"data/{i}", rec, None if crc is None else crc.result())
     z.write("version", b"3\n")

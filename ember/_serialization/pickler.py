@@ -113,10 +113,14 @@ _ATOMIC = frozenset({str, int, float, bool, type(None), bytes, tuple, list, dict
 _TUPLE_OPS = (pickle.EMPTY_TUPLE, pickle.TUPLE1, pickle.TUPLE2, pickle.TUPLE3)
 
 
-class _Pickler(pickle._Pickler):  # type: ignore[misc, name-defined]
+# the pure-Python pickler, whose save/write/memoize we extend (Any: its stubs lack them)
+_PyPickler: Any = pickle._Pickler
+
+
+class _Pickler(_PyPickler):
     """Python's protocol-2 pickler, writing tensors, dtypes and devices under torch's names."""
 
-    dispatch = pickle._Pickler.dispatch.copy()  # type: ignore[attr-defined]
+    dispatch = _PyPickler.dispatch.copy()
 
     def __init__(self, file: IO[bytes], storages: _StorageWriter) -> None:
         super().__init__(file, protocol=DEFAULT_PROTOCOL)

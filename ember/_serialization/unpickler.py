@@ -12,7 +12,7 @@ import _compat_pickle
 import pickle
 import struct
 from collections import Counter, OrderedDict
-from typing import IO, Any, Callable
+from typing import IO, Any, Callable, Sequence
 
 from .._tensor import Size
 from .allowlist import _callables, _is_user_allowed, _resolve_global
@@ -74,6 +74,7 @@ class _WeightsOnlyUnpickler:
         data, take = self.data, self._take
         stack: list[Any] = []
         metastack: list[list[Any]] = []
+        items: Sequence[Any]  # what a MARK ... opcode pops
         memo: dict[int, Any] = {}
         unpack = struct.unpack
         while True:
@@ -230,7 +231,8 @@ def _build(inst: Any, state: Any) -> None:
 
 def _globals_in_pickle(data: bytes) -> set[str]:
     """Every ``module.name`` a protocol-2 pickle's GLOBAL opcodes name, without running it."""
-    out, pos, n = set(), 0, len(data)
+    out: set[str] = set()
+    pos, n = 0, len(data)
     while pos < n:
         op = data[pos]
         pos += 1
@@ -261,7 +263,7 @@ def _globals_in_pickle(data: bytes) -> set[str]:
 # ---------------------------------------------------------------------------------------------
 def _full_unpickle(f: IO[bytes], persistent_load: Callable[[Any], Any] | None,
                    pickle_module: Any) -> Any:  # fmt: skip
-    class Unpickler(pickle_module.Unpickler):  # type: ignore[misc, name-defined]
+    class Unpickler(pickle_module.Unpickler):
         def find_class(self, module: str, name: str) -> Any:
             module, name = _fix_imports(module, name)
             obj = _resolve_global(module, name, False)

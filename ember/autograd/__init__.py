@@ -5,7 +5,7 @@ How it works is explained in README.md beside this file.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 from . import graph
 from .engine import run_backward
@@ -128,8 +128,9 @@ def grad(
         retain_graph = create_graph
     if allow_unused is None:
         allow_unused = materialize_grads
-    res = run_backward(outs, _make_grads(outs, grads, create_graph), retain_graph, create_graph,
-                       inputs=ins, accumulate=False, allow_unused=allow_unused)  # fmt: skip
+    res = cast("list[Any]", run_backward(  # a list, since accumulate=False
+        outs, _make_grads(outs, grads, create_graph), retain_graph, create_graph, inputs=ins,
+        accumulate=False, allow_unused=allow_unused))  # fmt: skip
     if materialize_grads:
         from .._factory import zeros_like  # noqa: PLC0415
 

@@ -76,7 +76,7 @@ def run_backward(
 
     # 1. discovery
     nodes: list[Node] = []
-    leaves: list[Node] = []
+    leaves: list[AccumulateGrad] = []
     stack = list(buffers)
     seen = set(stack)
     while stack:

@@ -220,6 +220,8 @@ class FunctionCtx:
 
 class _FunctionNode(FunctionCtx, Node):
     _fn: Any = None
+    _out_refs: tuple[Any, ...]  # the outputs, for zero grads (set by Function.apply)
+    _in_shapes: tuple[tuple[int, ...] | None, ...]  # the input shapes, to check backward's
 
     def _backward(self, grads: list[Any]) -> tuple[Any, ...]:
         if self.materialize_grads:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 import weakref
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .grad_mode import _state
 
@@ -48,14 +48,17 @@ class Node:
     # perf: what every node sets lives in slots; the rest are class-level defaults, and only
     # what an op actually stores lands in the instance dict.
     __slots__ = ("_seq", "_next", "needs_input_grad", "__dict__", "__weakref__")
+    _seq: float  # creation order (the engine runs later nodes first); inf for AccumulateGrad
+    _next: tuple[Any, ...]  # per input: its gradient edge (node, output_nr), or None
+    needs_input_grad: tuple[bool, ...]
     _op: Any = None
     _saved: tuple[Any, ...] | None = ()
-    _versions: tuple[int, ...] = ()
+    _versions: Sequence[int] = ()
     _out: Any = None
     _n_out = 1
     _pre_hooks: dict[int, Callable[..., Any]] | None = None
     _post_hooks: dict[int, Callable[..., Any]] | None = None
-    _tensor_hooks: dict[int, list[Any]] | None = None  # output_nr -> [hook, ...]
+    _tensor_hooks: dict[int, dict[int, Any]] | None = None  # output_nr -> {handle id: hook}
     _retain: dict[int, Any] | None = None  # output_nr -> weakref of a retain_grad() tensor
     _metadata: dict[str, Any] | None = None
     _single: Any = None  # the op's backward, for single-output op nodes (engine fast path)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing_extensions import Self  # typing.Self needs Python 3.11
 
 from ember._tensor import Tensor, _TensorMeta, _wrap
 
@@ -32,7 +35,7 @@ class Parameter(Tensor):
 
     # No __slots__: unlike Tensor, a Parameter may carry Python attributes (a __dict__).
 
-    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
+    def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Self:
         if data is None:
             from ember._factory import empty  # noqa: PLC0415
 
@@ -48,8 +51,8 @@ class Parameter(Tensor):
             data._vc = [0]
         p._vc = data._vc  # shares memory, so shares the version counter too
         p._output_nr = 0
-        p._accumulator = None  # type: ignore[attr-defined]
-        p._meta = None  # type: ignore[has-type]
+        p._accumulator = None
+        p._meta = None
         if requires_grad:
             if not (data.dtype.is_floating_point or data.dtype.is_complex):
                 raise RuntimeError(
@@ -107,7 +110,7 @@ class Buffer(Tensor, metaclass=_BufferMeta):
 
     __slots__ = ()
 
-    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Any:  # type: ignore[misc]
+    def __new__(cls, data: Tensor | None = None, *, persistent: bool = True) -> Any:
         if data is None:
             from ember._factory import empty  # noqa: PLC0415
 
@@ -115,7 +118,7 @@ class Buffer(Tensor, metaclass=_BufferMeta):
         t = data.detach()
         t._rg = data._rg if data.grad_fn is None else False
         # ember: Tensor has __slots__, so the persistence tag lives in the _meta dict.
-        t._meta = {"buffer_persistent": bool(persistent)}  # type: ignore[has-type]
+        t._meta = {"buffer_persistent": bool(persistent)}
         return t
 
 

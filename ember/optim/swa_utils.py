@@ -12,7 +12,7 @@ import itertools
 import math
 from collections.abc import Callable, Iterable
 from copy import deepcopy
-from typing import Any, Literal
+from typing import Any, Iterator, Literal
 
 import ember
 from ember._tensor import Tensor
@@ -144,6 +144,8 @@ class AveragedModel(Module):
 
         The first call copies them.
         """
+        self_param: Iterator[Tensor]
+        model_param: Iterator[Tensor]
         if self.use_buffers:
             self_param = itertools.chain(self.module.parameters(), self.module.buffers())
             model_param = itertools.chain(model.parameters(), model.buffers())

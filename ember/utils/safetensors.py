@@ -166,7 +166,8 @@ def load_file(filename: str | os.PathLike, device: Any = "cpu") -> dict[str, Ten
         for name, code, shape, begin, end in sorted(entries):
             arr = np.empty(shape, _np_dtype(code))
             f.seek(8 + n + begin)
-            if f.readinto(arr.reshape(-1).view(np.uint8)) != end - begin:
+            # an ndarray is a Buffer (numpy's stubs: Python >= 3.12)
+            if f.readinto(arr.reshape(-1).view(np.uint8)) != end - begin:  # type: ignore[arg-type]
                 raise SafetensorError(f"file is truncated inside tensor {name!r}")
             t = _tensor(arr)
             out[name] = t if dev.type == "cpu" else t.to(dev)

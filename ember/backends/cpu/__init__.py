@@ -10,7 +10,7 @@ def get_cpu_capability() -> str:
     try:
         import numpy as np  # noqa: PLC0415
 
-        found = np._core._multiarray_umath.__cpu_features__
+        found = np._core._multiarray_umath.__cpu_features__  # type: ignore[attr-defined]  # private
     except (ImportError, AttributeError):
         return "DEFAULT"
     for name, cap in (("AVX512F", "AVX512"), ("AVX2", "AVX2"), ("ASIMD", "NEON")):

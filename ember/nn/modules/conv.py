@@ -222,7 +222,7 @@ class _ConvTransposeNd(_ConvNd):
 
     def _output_padding(self, input: Tensor, output_size: Any) -> tuple[int, ...]:
         if output_size is None:
-            return self.output_padding  # type: ignore[return-value]
+            return self.output_padding
         n = self._nd
         size = list(output_size)[-n:]
         if len(size) != n:
@@ -233,7 +233,7 @@ class _ConvTransposeNd(_ConvNd):
         out = []
         for i in range(n):
             dim = input.shape[input.ndim - n + i]
-            lo = ((dim - 1) * self.stride[i] - 2 * self.padding[i]  # type: ignore[operator]
+            lo = ((dim - 1) * self.stride[i] - 2 * self.padding[i]
                   + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
             hi = lo + self.stride[i] - 1
             if not lo <= size[i] <= hi:

@@ -14,7 +14,7 @@ ember gathers them here.
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from ember._factory import empty
 from ember._tensor import Tensor
@@ -23,11 +23,22 @@ from ember.nn.modules.conv import Conv1d, Conv2d, Conv3d
 from ember.nn.modules.linear import Linear
 from ember.nn.parameter import Parameter
 
+if TYPE_CHECKING:
+    # what the mixins are mixed into, so mypy checks their uses of its attributes
+    from ember.nn.modules.conv import _ConvNd
+    from ember.nn.modules.module import Module
+
+    _TensorHost = Tensor
+    _ModuleHost = Module
+    _ConvHost = _ConvNd
+else:
+    _TensorHost = _ModuleHost = _ConvHost = object
+
 __all__ = ["UninitializedParameter", "UninitializedBuffer", "LazyModuleMixin", "LazyLinear",
            "LazyConv1d", "LazyConv2d", "LazyConv3d"]  # fmt: skip
 
 
-class UninitializedTensorMixin:
+class UninitializedTensorMixin(_TensorHost):
     """A placeholder that knows its dtype and device but not yet its shape."""
 
     __slots__ = ()
@@ -62,19 +73,21 @@ class UninitializedTensorMixin:
             "initialize the parameters before calling `module.share_memory()`."
         )
 
-    def __repr__(self) -> str:
+    # mypy 1.19 flags any keyword-only __repr__ override
+    def __repr__(self, *, tensor_contents: Any = None) -> str:  # type: ignore[override]
         return f"<{self.__class__.__name__}>"
 
     def __reduce_ex__(self, proto: Any) -> Any:
         return (self.__class__, (self.requires_grad,))
 
 
-def is_lazy(param: Any) -> bool:
+def is_lazy(param: Any) -> TypeGuard[UninitializedTensorMixin]:
     """Whether ``param`` is still an uninitialized placeholder."""
     return isinstance(param, UninitializedTensorMixin)
 
 
-class UninitializedParameter(UninitializedTensorMixin, Parameter):
+# __repr__, as above
+class UninitializedParameter(UninitializedTensorMixin, Parameter):  # type: ignore[misc]
     r"""A ``Parameter`` whose shape is not known yet; ``materialize(shape)`` makes it real.
 
     Examples::
@@ -112,13 +125,13 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
                 dtype: Any = None) -> UninitializedBuffer:
         t = empty(0, device=device, dtype=dtype, requires_grad=requires_grad)
         t.__class__ = cls
-        return t
+        return t  # type: ignore[return-value]  # now a cls
 
     def __init__(self, requires_grad: bool = False, device: Any = None, dtype: Any = None) -> None:
         pass
 
 
-class LazyModuleMixin:
+class LazyModuleMixin(_ModuleHost):
     r"""Mixin for modules that infer parameter shapes from their first input.
 
     A subclass defines ``initialize_parameters(*inputs)`` (materialize every placeholder) and
@@ -212,6 +225,8 @@ class LazyLinear(LazyModuleMixin, Linear):
     """
 
     cls_to_become = Linear
+    weight: UninitializedParameter  # placeholders until the first forward
+    bias: UninitializedParameter  # or None, as Linear's
 
     def __init__(self, out_features: int, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
@@ -242,8 +257,11 @@ class LazyLinear(LazyModuleMixin, Linear):
             self.in_features = input.shape[-1]
 
 
-class _LazyConvXdMixin(LazyModuleMixin):
+class _LazyConvXdMixin(LazyModuleMixin, _ConvHost):
     """``in_channels`` from the input's channel dim; ``_nd`` (spatial dims) comes from the conv."""
+
+    weight: UninitializedParameter  # placeholders until the first forward
+    bias: UninitializedParameter | None
 
     def reset_parameters(self) -> None:
         if not self.has_uninitialized_params() and self.in_channels != 0:

@@ -1015,7 +1015,7 @@ class Module:
         if with_kwargs:
             self._forward_pre_hooks_with_kwargs[handle.id] = True
         if prepend:
-            self._forward_pre_hooks.move_to_end(handle.id, last=False)  # type: ignore[attr-defined]
+            self._forward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_forward_hook(self, hook: Callable[..., Any], *, prepend: bool = False,
@@ -1035,7 +1035,7 @@ class Module:
         if always_call:
             self._forward_hooks_always_called[handle.id] = True
         if prepend:
-            self._forward_hooks.move_to_end(handle.id, last=False)  # type: ignore[attr-defined]
+            self._forward_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_full_backward_pre_hook(self, hook: Callable[..., Any],
@@ -1047,7 +1047,7 @@ class Module:
         handle = RemovableHandle(self._backward_pre_hooks)
         self._backward_pre_hooks[handle.id] = hook
         if prepend:
-            self._backward_pre_hooks.move_to_end(handle.id, last=False)  # type: ignore[attr-defined]
+            self._backward_pre_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_full_backward_hook(self, hook: Callable[..., Any],
@@ -1063,7 +1063,7 @@ class Module:
         handle = RemovableHandle(self._backward_hooks)
         self._backward_hooks[handle.id] = hook
         if prepend:
-            self._backward_hooks.move_to_end(handle.id, last=False)  # type: ignore[attr-defined]
+            self._backward_hooks.move_to_end(handle.id, last=False)
         return handle
 
     def register_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
@@ -1164,7 +1164,7 @@ class Module:
                 keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
-            destination._metadata = OrderedDict()  # type: ignore[attr-defined]
+            destination._metadata = OrderedDict()
         local_metadata = {"version": self._version}
         if hasattr(destination, "_metadata"):
             destination._metadata[prefix[:-1]] = local_metadata
@@ -1347,7 +1347,7 @@ class Module:
         replica._parameters = {}
         replica._buffers = replica._buffers.copy()
         replica._modules = replica._modules.copy()
-        replica._is_replica = True  # type: ignore[assignment]
+        replica._is_replica = True
         return replica
 
     def compile(self, *args: Any, **kwargs: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ember
 from ember._ops.linalg import linear_op
@@ -19,6 +19,10 @@ from ember._ops.rnn import Recurrence
 from ember._tensor import Tensor
 
 from ..parameter import Parameter
+
+if TYPE_CHECKING:
+    # one layer-direction's weights: w_ih, w_hh, b_ih, b_hh, w_hr (the last three optional)
+    _Weights = tuple[Tensor, Tensor, Tensor | None, Tensor | None, Tensor | None]
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
@@ -54,7 +58,7 @@ def _gru_step(gi: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
     return n + rz[:, H:] * (h - n)
 
 
-def _run_direction(mode: str, x: Tensor, h: Tensor, c: Tensor | None, w: list[Tensor | None],
+def _run_direction(mode: str, x: Tensor, h: Tensor, c: Tensor | None, w: _Weights,
                    reverse: bool, sizes: list[int] | None) -> tuple[Tensor, Tensor, Tensor | None]:
     """One layer, one direction; returns ``(out, h_T, c_T)``.
 
@@ -111,9 +115,9 @@ def _fused(mode: str, gi: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor,
            b_hh: Tensor | None, reverse: bool, sizes: list[int] | None) -> tuple[Tensor, Tensor, Tensor | None]:  # noqa: E501
     """The whole direction as one op (hand-written BPTT); returns ``(out, h_T, c_T)``."""
     padded = sizes is None
-    T, B = (gi.shape[0], gi.shape[1]) if padded else (len(sizes), h0.shape[0])
+    T, B = (gi.shape[0], gi.shape[1]) if sizes is None else (len(sizes), h0.shape[0])
     rows = gi.reshape(T * B, -1) if padded else gi
-    steps = (B,) * T if padded else tuple(sizes)
+    steps = (B,) * T if sizes is None else tuple(sizes)
     y = Recurrence.apply(rows, h0, c0, w_hh, b_hh, mode=mode, reverse=reverse, sizes=steps)
     N = rows.shape[0]
     seq, final = y[:N], y[N:]
@@ -170,7 +174,7 @@ class RNNBase(Module):
         for layer in range(num_layers):
             for direction in range(2 if bidirectional else 1):
                 layer_in = input_size if layer == 0 else real_hidden * (2 if bidirectional else 1)
-                shapes = [("weight_ih", (gate_size, layer_in)), ("weight_hh", (gate_size, real_hidden))]  # noqa: E501
+                shapes: list[tuple[str, tuple[int, ...]]] = [("weight_ih", (gate_size, layer_in)), ("weight_hh", (gate_size, real_hidden))]  # noqa: E501
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
                 if proj_size > 0:
@@ -295,6 +299,7 @@ class RNNBase(Module):
                 x = x.unsqueeze(0 if self.batch_first else 1)
             mini_batch = x.shape[0] if self.batch_first else x.shape[1]
         h_size = self.proj_size if self.proj_size > 0 else self.hidden_size
+        c0: Any  # a Tensor for LSTM, else None
         if hx is None:
             h0 = ember.zeros(self.num_layers * D, mini_batch, h_size, dtype=x.dtype, device=x.device)  # noqa: E501
             c0 = ember.zeros(self.num_layers * D, mini_batch, self.hidden_size, dtype=x.dtype, device=x.device) if lstm else None  # noqa: E501
@@ -354,23 +359,24 @@ def _is_packed(x: Any) -> bool:
     return isinstance(x, PackedSequence)
 
 
-def _unpack(w: list[Tensor], bias: bool, proj: bool) -> list[Tensor | None]:
+def _unpack(w: list[Tensor], bias: bool, proj: bool) -> _Weights:
     """``[w_ih, w_hh, (b_ih, b_hh), (w_hr)]`` -> ``[w_ih, w_hh, b_ih, b_hh, w_hr]``."""
     w_ih, w_hh = w[0], w[1]
     b_ih, b_hh = (w[2], w[3]) if bias else (None, None)
-    return [w_ih, w_hh, b_ih, b_hh, w[-1] if proj else None]
+    return (w_ih, w_hh, b_ih, b_hh, w[-1] if proj else None)
 
 
 def _check_config(mode: str, input_size: Any, hidden_size: Any, num_layers: Any, bias: Any,
                   batch_first: Any, dropout: Any, proj_size: Any) -> None:
     """torch's constructor checks, in torch's order."""
-    if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
+    # torch compares any numbers.Number (a complex raises TypeError), which mypy rejects
+    if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1  # type: ignore[operator]
             or isinstance(dropout, bool)):
         raise ValueError(
             "dropout should be a number in range [0, 1] representing the probability of an "
             "element being zeroed"
         )
-    if dropout > 0 and num_layers == 1:
+    if dropout > 0 and num_layers == 1:  # type: ignore[operator]  # as above
         warnings.warn(
             "dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
             f"expects num_layers greater than 1, but got dropout={dropout} and "

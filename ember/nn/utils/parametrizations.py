@@ -44,8 +44,8 @@ def _weight_norm(v: Tensor, g: Tensor, dim: int) -> Tensor:
 def _geqrf(a: Tensor) -> tuple[Tensor, Tensor]:
     """LAPACK's ``geqrf`` (Householder vectors below the diagonal, ``R`` above; and ``tau``),
     as ``torch.geqrf`` returns it. Not differentiable (torch's is not either)."""
-    h, tau = np.linalg.qr(a.detach().cpu().numpy(), mode="raw")
-    h = ember.from_numpy(np.ascontiguousarray(np.swapaxes(h, -1, -2)))
+    h_np, tau = np.linalg.qr(a.detach().cpu().numpy(), mode="raw")
+    h = ember.from_numpy(np.ascontiguousarray(np.swapaxes(h_np, -1, -2)))
     return h.to(a.device), ember.from_numpy(tau).to(a.device)
 
 

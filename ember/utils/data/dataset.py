@@ -108,7 +108,7 @@ class StackDataset(Dataset[Any]):
     def __getitems__(self, indices: list) -> list:
         named = isinstance(self.datasets, dict)
         keys = list(self.datasets) if named else range(len(self.datasets))
-        columns = [_fetch_many(self.datasets[k], indices) for k in keys]  # type: ignore[index]
+        columns = [_fetch_many(self.datasets[k], indices) for k in keys]
         if named:
             return [dict(zip(keys, row)) for row in zip(*columns)]
         return [tuple(row) for row in zip(*columns)]
