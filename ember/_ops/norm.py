@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .._tensor import Tensor, _wrap
 from ..autograd.function import Op
 from ..autograd.grad_mode import _state
@@ -88,10 +90,9 @@ class NativeBatchNorm(Op):
         a = x._array
         axes = (0, *range(2, a.ndim))
         shape = (-1, *(1,) * (a.ndim - 2))
-        tmp = None
         if training:
             if a.size:
-                xhat, mean, rstd, var, tmp = _bn_stats(a, eps)
+                xhat, mean, rstd, var = _bn_stats(a, eps)
             else:
                 xhat, mean, rstd, var = _stats(a, axes, eps, True)
             n = a.size // a.shape[1]
@@ -107,9 +108,6 @@ class NativeBatchNorm(Op):
                 ctx.rm = rm.reshape(shape).copy()
         ctx.xhat, ctx.rstd, ctx.eps, ctx.training = xhat, rstd, eps, training
         ctx.save_for_backward(x, w)
-        if tmp is not None and w is not None and b is not None:
-            y = _xp(a).multiply(xhat, w._array.reshape(shape), out=tmp)  # reuse the scratch
-            return _iadd(y, b._array.reshape(shape))
         return _affine(xhat, w, b, shape)
 
     @staticmethod
@@ -135,12 +133,12 @@ class NativeBatchNorm(Op):
         return gx, gw, gb
 
 
-def _bn_stats(a: Any, eps: float) -> tuple[Any, Any, Any, Any, Any]:
-    """Training batch norm's ``(xhat, mean, rstd, var, scratch)`` over every axis but 1.
+def _bn_stats(a: Any, eps: float) -> tuple[Any, Any, Any, Any]:
+    """Training batch norm's ``(xhat, mean, rstd, var)`` over every axis but 1.
 
     perf: the per-channel sums are GEMVs of the ``(N * C, L)`` rows with a vector of ones, then
-    a sum over N (NumPy's reductions over non-trailing axes are slower); the squares go to a
-    scratch buffer that the caller reuses for the output (ResNet-20's batch norms: ~25% faster).
+    a sum over N (NumPy's reductions over non-trailing axes are slower); the sums of squares
+    are dot products of those rows, never written out (``_channel_dot``).
     """
     xp_ = _xp(a)
     c = a.shape[1]
@@ -148,11 +146,10 @@ def _bn_stats(a: Any, eps: float) -> tuple[Any, Any, Any, Any, Any]:
     mean = _channel_sum(a) * inv
     keep = (1, c, *(1,) * (a.ndim - 2))
     xc = a - mean.reshape(keep).astype(a.dtype, copy=False)
-    tmp = xp_.multiply(xc, xc)
-    var = _channel_sum(tmp) * inv
+    var = _channel_dot(xc, xc) * inv
     rstd = (1.0 / xp_.sqrt(var + eps)).astype(a.dtype, copy=False).reshape(keep)
     xc *= rstd  # xc is our own temporary: normalise it in place
-    return xc, mean.reshape(keep), rstd, var.reshape(keep), tmp
+    return xc, mean.reshape(keep), rstd, var.reshape(keep)
 
 
 def _channel_sum(a: Any) -> Any:
@@ -160,6 +157,19 @@ def _channel_sum(a: Any) -> Any:
     n, c = a.shape[:2]
     rows = a.reshape(n * c, -1)
     return (rows @ _xp(a).ones(rows.shape[1], dtype=a.dtype)).reshape(n, c).sum(0)
+
+
+def _channel_dot(a: Any, b: Any) -> Any:
+    """``(a * b)`` summed over every axis but 1, for non-empty ``a`` and ``b`` of one shape.
+
+    perf: on NumPy, a dot product per ``(N * C)`` row (``vecdot``) never writes the product
+    out: one pass instead of two (ResNet-20's batch norms: 1.5-2x faster than multiply + GEMV).
+    """
+    xp_ = _xp(a)
+    if xp_ is not np:
+        return _channel_sum(xp_.multiply(a, b))
+    n, c = a.shape[:2]
+    return np.vecdot(a.reshape(n * c, -1), b.reshape(n * c, -1)).reshape(n, c).sum(0)
 
 
 def _bn_backward_arrays(ctx: Any, g: Any, w: Tensor | None, axes: Ints,
@@ -173,17 +183,15 @@ def _bn_backward_arrays(ctx: Any, g: Any, w: Tensor | None, axes: Ints,
     nx, nw, nb = ctx.needs_input_grad
     xhat, rstd = ctx.xhat, ctx.rstd
     n = g.size // g.shape[1]
-    tmp = g * xhat
     if g.size:  # perf: per-channel sums as GEMVs, as in _bn_stats (~3x faster than sum(axes))
-        gb, gw = _channel_sum(g), _channel_sum(tmp)
+        gb, gw = _channel_sum(g), _channel_dot(g, xhat)
     else:
-        gb, gw = g.sum(axis=axes), tmp.sum(axis=axes)
+        gb, gw = g.sum(axis=axes), (g * xhat).sum(axis=axes)
     gx = None
     if nx:
         a = rstd if w is None else rstd * w._array.reshape(shape)
         gx = g * a
-        _xp(g).multiply(xhat, (a * gw.reshape(shape)) * (-1.0 / n), out=tmp)
-        gx += tmp
+        gx += xhat * ((a * gw.reshape(shape)) * (-1.0 / n))
         gx += (a * gb.reshape(shape)) * (-1.0 / n)
         gx = _wrap(gx)
     return gx, (_wrap(gw) if nw else None), (_wrap(gb) if nb else None)

@@ -32,6 +32,15 @@ CASES = [
     # channel-major (3-wide kernel, thin) and channels-last (5-wide kernel)
     ((2, 8, 40, 33), (8, 8, 3, 3), dict(padding=1)),
     ((3, 8, 30, 31), (9, 8, 5, 5), dict(padding=2)),
+    # the flat grid's images share their zero padding (a gap per image, a margin in front):
+    # no padding, padding past the kernel's reach, per-axis padding and dilation, batch 1
+    ((2, 8, 16, 15), (9, 8, 3, 3), {}),
+    ((2, 8, 20, 19), (8, 8, 3, 3), dict(padding=3)),
+    ((1, 8, 12, 11), (8, 8, 3, 2), dict(padding=(0, 2), dilation=(1, 2))),
+    ((2, 8, 21), (8, 8, 3), dict(padding=4, dilation=3)),
+    ((2, 8, 8, 7, 9), (8, 8, 3, 2, 3), dict(padding=(2, 1, 0))),
+    ((2, 8, 14, 13), (8, 8, 5, 5), dict(padding=3)),
+    ((2, 8, 24, 23), (8, 8, 5, 4), {}),
     # strided, >= 8 channels: shift-GEMMs on the input's stride phases (odd sizes, dilation,
     # kernels narrower than the stride, 1x1 strided: one phase, one GEMM)
     ((2, 8, 9, 11), (9, 8, 3, 3), dict(stride=2, padding=1)),
@@ -57,6 +66,10 @@ T_CASES = [
     ((2, 2, 3, 4, 3), (2, 3, 2, 3, 2), dict(stride=2, output_padding=1)),
     ((2, 8, 6, 7), (8, 9, 3, 3), dict(padding=1)),
     ((2, 8, 6, 7), (8, 8, 3, 4), dict(padding=(1, 2), dilation=2, output_padding=1)),
+    # stride 1 on the gap grid: padding past the kernel's reach, output_padding (via dilation)
+    ((2, 8, 9, 10), (8, 8, 3, 3), dict(padding=2)),
+    ((2, 8, 9, 10), (8, 8, 3, 2), dict(padding=(1, 0), dilation=3, output_padding=(2, 1))),
+    ((1, 8, 12), (8, 9, 5), dict(padding=1, dilation=2, output_padding=1)),
     ((2, 8, 6, 7), (8, 9, 3, 3), dict(stride=2, padding=1, output_padding=1)),
     ((2, 8, 5, 5), (8, 8, 1, 1), dict(stride=2, output_padding=1)),
     ((2, 8, 4, 5), (8, 8, 2, 2), dict(stride=3, output_padding=(2, 1))),

@@ -107,6 +107,26 @@ def test_batch_norm_running_stats_float32(rng):
     np.testing.assert_allclose(rv_e.numpy(), rv_t.numpy(), rtol=1e-5)
 
 
+@pytest.mark.parametrize("shape", [(32, 16, 8, 8), (5, 7, 3, 9, 2), (6, 4, 11)])
+def test_batch_norm_training_float32(shape, rng):
+    # float32 at ResNet-like sizes, off-centre input: the per-channel row dot products
+    # (sums of squares, sum(g * xhat)) against torch's reductions
+    x = (rng.standard_normal(shape) * 3 + 4).astype(np.float32)
+    c = shape[1]
+    w, b = rng.standard_normal(c).astype(np.float32), rng.standard_normal(c).astype(np.float32)
+    gy = rng.standard_normal(shape).astype(np.float32)
+    res = []
+    for lib, mod in ((torch, torch.nn.functional), (ember, F)):
+        xt, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        rm, rv = lib.zeros(c), lib.ones(c)
+        y = mod.batch_norm(xt, rm, rv, wt, bt, training=True)
+        y.backward(lib.tensor(gy))
+        res.append([y, xt.grad, wt.grad, bt.grad, rm, rv])
+    for a, b in zip(res[1], res[0]):
+        assert a.dtype == ember.float32
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-4, atol=2e-4)
+
+
 @pytest.mark.parametrize("name", ["batch_norm", "batch_norm_eval", "layer_norm", "group_norm",
                                   "rms_norm"])
 def test_norm_double_backward(name, rng):
